@@ -1,0 +1,54 @@
+"""Reads about organisations, users and groups, scoped to the reader."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import Organisation, SupportGroup, User
+from .roles import ROLE_PERMISSIONS
+
+
+def organisation_ids_where(user: User, permission: str) -> frozenset[int]:
+    """The organisations in which ``user`` holds ``permission`` (through any role)."""
+    cache = user.__dict__.setdefault("_org_scope_cache", {})
+    if permission in cache:
+        return cache[permission]
+    if user.is_superuser:
+        ids = frozenset(Organisation.objects.values_list("id", flat=True))
+    else:
+        condition = Q(pk__in=[])
+        for role, org_id, path, include_descendants in user.role_grants:
+            if permission in ROLE_PERMISSIONS.get(role, frozenset()):
+                condition |= Q(path__startswith=path) if include_descendants else Q(pk=org_id)
+        ids = frozenset(Organisation.objects.filter(condition).values_list("id", flat=True))
+    cache[permission] = ids
+    return ids
+
+
+def holds_in(user: User, permission: str, organisation_id: int | None) -> bool:
+    return organisation_id is not None and organisation_id in organisation_ids_where(user, permission)
+
+
+def organisation_list(*, user: User, q: str = "") -> QuerySet[Organisation]:
+    queryset = Organisation.objects.all()
+    if q:
+        queryset = queryset.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(name_en__icontains=q))
+    return queryset
+
+
+def user_list(*, user: User, q: str = "") -> QuerySet[User]:
+    queryset = User.objects.filter(is_active=True).select_related("organisation").prefetch_related(
+        "group_memberships", "role_assignments"
+    )
+    if q:
+        queryset = queryset.filter(
+            Q(username__icontains=q) | Q(display_name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)
+        )
+    return queryset.order_by("username")
+
+
+def group_list(*, user: User, q: str = "") -> QuerySet[SupportGroup]:
+    queryset = SupportGroup.objects.select_related("organisation", "lead")
+    if q:
+        queryset = queryset.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(name_en__icontains=q))
+    return queryset

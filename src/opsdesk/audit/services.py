@@ -1,0 +1,121 @@
+"""Writing and verifying the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+
+from opsdesk.core import clock
+
+from . import context
+from .models import AuditEntry
+
+GENESIS = "0" * 64
+_CHAIN_LOCK_KEY = 0x0D5DE5C  # PostgreSQL advisory lock that serialises chain appends
+
+
+def _canonical(entry: AuditEntry) -> str:
+    payload = {
+        "at": entry.at.isoformat(),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "subject_type": entry.subject_type,
+        "subject_id": entry.subject_id,
+        "subject_label": entry.subject_label,
+        "organisation_id": entry.organisation_id,
+        "data": entry.data,
+        "source": entry.source,
+        "ip": entry.ip,
+        "correlation_id": entry.correlation_id,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    return hashlib.sha256((prev_hash + _canonical(entry)).encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    actor: Any | None,
+    action: str,
+    subject: Any | None = None,
+    subject_type: str = "",
+    data: dict[str, Any] | None = None,
+    organisation_id: int | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain, inside the caller's transaction.
+
+    Call it last in a service so the chain lock is held only until commit.
+    """
+    ctx = context.current()
+    if subject is not None:
+        subject_type = subject_type or subject._meta.model_name
+        organisation_id = organisation_id if organisation_id is not None else getattr(subject, "organisation_id", None)
+    # Round-trip through JSON so what is hashed is exactly what is stored and read back.
+    stored_data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    entry = AuditEntry(
+        at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=getattr(actor, "username", "") or ("system" if actor is None else str(actor)),
+        action=action,
+        subject_type=subject_type,
+        subject_id=getattr(subject, "pk", None),
+        subject_label=str(subject)[:80] if subject is not None else "",
+        organisation_id=organisation_id,
+        data=stored_data,
+        source=ctx.source,
+        ip=ctx.ip,
+        correlation_id=ctx.correlation_id,
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+        entry.prev_hash = last or GENESIS
+        entry.hash = entry_hash(entry.prev_hash, entry)
+        entry.save()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_broken_id: int | None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_id is None
+
+
+def _entries(batch: int = 5000) -> Iterator[AuditEntry]:
+    last_id = 0
+    while True:
+        page = list(AuditEntry.objects.filter(id__gt=last_id).order_by("id")[:batch])
+        if not page:
+            return
+        yield from page
+        last_id = page[-1].id
+
+
+def audit_verify_chain() -> ChainReport:
+    """Recompute every hash in order; report the first entry that does not match."""
+    previous = GENESIS
+    checked = 0
+    for entry in _entries():
+        if entry.prev_hash != previous:
+            return ChainReport(checked, entry.id, "previous hash does not match the entry before it")
+        if entry_hash(previous, entry) != entry.hash:
+            return ChainReport(checked, entry.id, "content does not match its hash")
+        previous = entry.hash
+        checked += 1
+    return ChainReport(checked, None)

@@ -1,0 +1,14 @@
+from django.db import migrations
+
+MATRIX = [(1, 1, 1), (1, 2, 2), (2, 1, 2), (1, 3, 3), (2, 2, 3), (3, 1, 3), (2, 3, 4), (3, 2, 4), (3, 3, 4)]
+
+
+def seed(apps, schema_editor):
+    PriorityRule = apps.get_model("incidents", "PriorityRule")
+    for impact, urgency, priority in MATRIX:
+        PriorityRule.objects.get_or_create(impact=impact, urgency=urgency, defaults={"priority": priority})
+
+
+class Migration(migrations.Migration):
+    dependencies = [("incidents", "0001_initial")]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

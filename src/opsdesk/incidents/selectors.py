@@ -1,0 +1,145 @@
+"""Every read of incidents, scoped by ``visible_to(user)``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from opsdesk.accounts.models import User
+from opsdesk.accounts.roles import Permission as P
+from opsdesk.accounts.selectors import organisation_ids_where
+from opsdesk.audit.models import AuditEntry
+from opsdesk.core.errors import NotFound, ValidationFailed
+from django.utils.translation import gettext as _
+
+from . import rules
+from .models import Incident, IncidentWatcher
+
+
+def visible_to(user: User, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """Incidents ``user`` may read: their organisation scope, their own, their groups', those they watch."""
+    queryset = Incident.objects.all() if queryset is None else queryset
+    org_ids = organisation_ids_where(user, P.INCIDENT_VIEW)
+    condition = Q(requester_id=user.pk) | Q(assignee_id=user.pk)
+    if org_ids:
+        condition |= Q(organisation_id__in=sorted(org_ids))
+    if user.support_group_ids:
+        condition |= Q(assigned_group_id__in=sorted(user.support_group_ids))
+    watched = IncidentWatcher.objects.filter(incident_id=OuterRef("pk"), user_id=user.pk)
+    return queryset.filter(condition | Q(Exists(watched)))
+
+
+LIST_RELATED = ("service", "category", "assigned_group", "assignee", "requester", "organisation")
+
+
+@dataclass
+class IncidentFilter:
+    state: list[str] | None = None
+    priority: list[int] | None = None
+    category: int | None = None
+    service: int | None = None
+    group: int | None = None
+    assignee: int | None = None
+    organisation: int | None = None
+    requester: int | None = None
+    q: str = ""
+    is_major: bool | None = None
+    queue: str = ""  # mine | my_groups | unassigned | reported
+
+    def apply(self, queryset: QuerySet[Incident], user: User) -> QuerySet[Incident]:
+        if self.state:
+            queryset = queryset.filter(state__in=self.state)
+        if self.priority:
+            queryset = queryset.filter(priority__in=self.priority)
+        for field in ("category", "service", "organisation", "requester", "assignee"):
+            value = getattr(self, field)
+            if value:
+                queryset = queryset.filter(**{f"{field}_id": value})
+        if self.group:
+            queryset = queryset.filter(assigned_group_id=self.group)
+        if self.is_major is not None:
+            queryset = queryset.filter(is_major=self.is_major)
+        if self.queue == "mine":
+            queryset = queryset.filter(assignee_id=user.pk)
+        elif self.queue == "my_groups":
+            queryset = queryset.filter(assigned_group_id__in=sorted(user.support_group_ids))
+        elif self.queue == "unassigned":
+            queryset = queryset.filter(assigned_group_id__in=sorted(user.support_group_ids), assignee__isnull=True)
+        elif self.queue == "reported":
+            queryset = queryset.filter(requester_id=user.pk)
+        elif self.queue == "undispatched":
+            queryset = queryset.filter(assigned_group__isnull=True)
+        if self.q:
+            queryset = keyword_filter(queryset, self.q)
+        return queryset
+
+
+def keyword_filter(queryset: QuerySet[Incident], q: str) -> QuerySet[Incident]:
+    """``q``: an incident number, or words that must all appear in the title or description."""
+    q = q.strip()
+    if q.upper().startswith("INC") and q[3:].isdigit():
+        return queryset.filter(number=q.upper())
+    for word in q.split()[:5]:
+        queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word))
+    return queryset
+
+
+def incident_list(*, user: User, filters: IncidentFilter | None = None) -> QuerySet[Incident]:
+    queryset = visible_to(user).select_related(*LIST_RELATED)
+    if filters is not None:
+        queryset = filters.apply(queryset, user)
+    return queryset.order_by("-id")
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"id": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(json.loads(base64.urlsafe_b64decode(padded.encode()))["id"])
+    except (ValueError, KeyError, TypeError):
+        raise ValidationFailed(_("The cursor is not valid."), field_errors={"cursor": [_("Not a cursor from this list.")]})
+
+
+def paginate(queryset: QuerySet[Any], *, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+    """Keyset pagination over ``-id``: stable under inserts, constant cost at any depth."""
+    if cursor:
+        queryset = queryset.filter(id__lt=decode_cursor(cursor))
+    rows = list(queryset.order_by("-id")[: limit + 1])
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def incident_get(*, user: User, number: str) -> Incident:
+    incident = Incident.objects.select_related(*LIST_RELATED, "major_owner", "parent", "resolved_by", "created_by") \
+        .filter(number=number).first()
+    if incident is None or not rules.can_view(user, incident):
+        raise NotFound(_("Incident %(number)s does not exist.") % {"number": number})
+    return incident
+
+
+def incident_timeline(*, user: User, incident: Incident) -> list[AuditEntry]:
+    """Everything that happened to the record, oldest first; internal entries only for staff."""
+    entries = AuditEntry.objects.filter(subject_type="incident", subject_id=incident.pk)
+    if incident.parent_id:
+        entries = entries | AuditEntry.objects.filter(subject_type="incident", subject_id=incident.parent_id,
+                                                      action="incident.major_update")
+    rows = list(entries.select_related("actor").order_by("id"))
+    if not rules.can_see_internal(user, incident):
+        rows = [row for row in rows if not row.data.get("internal")]
+    return rows
+
+
+def queue_counts(*, user: User) -> dict[str, int]:
+    base = visible_to(user).filter(state__in=["new", "assigned", "in_progress", "pending"])
+    return {
+        "mine": base.filter(assignee_id=user.pk).count(),
+        "my_groups": base.filter(assigned_group_id__in=sorted(user.support_group_ids)).count(),
+        "unassigned": base.filter(assigned_group_id__in=sorted(user.support_group_ids), assignee__isnull=True).count(),
+    }
