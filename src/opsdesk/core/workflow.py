@@ -35,6 +35,11 @@ class Transition(Generic[R]):
         return state in self.sources
 
 
+def _blank(value: Any) -> bool:
+    """Missing, empty or only whitespace: a required input not given."""
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
 class Workflow(Generic[R]):
     def __init__(self, *, states: Iterable[str], transitions: Iterable[Transition[R]], state_attr: str = "state"):
         self.states = tuple(states)
@@ -67,7 +72,7 @@ class Workflow(Generic[R]):
             )
         if not transition.guard(actor, record):
             raise PermissionDenied(_("You may not %(transition)s this record.") % {"transition": transition.label})
-        missing = {f: [_("This field is required.")] for f in transition.required if inputs.get(f) in (None, "", [])}
+        missing = {f: [_("This field is required.")] for f in transition.required if _blank(inputs.get(f))}
         if missing:
             raise ValidationFailed(
                 _("Please fill in: %(fields)s.") % {"fields": ", ".join(missing)}, field_errors=missing
