@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "opsdesk.core",
     "opsdesk.accounts",
     "opsdesk.audit",

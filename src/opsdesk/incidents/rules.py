@@ -32,6 +32,10 @@ def is_requester(actor: User, incident: Incident) -> bool:
 
 
 def is_watcher(actor: User, incident: Incident) -> bool:
+    # Lists annotate ``_actor_is_watcher`` (an Exists for the listing user) instead of a query per row.
+    precomputed = getattr(incident, "_actor_is_watcher", None)
+    if precomputed is not None:
+        return bool(precomputed)
     return incident.watcher_links.filter(user_id=actor.pk).exists()
 
 

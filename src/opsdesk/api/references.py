@@ -1,0 +1,24 @@
+"""Turn the ids an API request names into records, or a 422 naming the field."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+
+from opsdesk.core.errors import ValidationFailed
+
+M = TypeVar("M", bound=Model)
+
+
+def resolve(source: type[M] | QuerySet[M], pk: Any, field: str) -> M | None:
+    """The record with id ``pk`` (None stays None); an unknown id is a field error on ``field``."""
+    if pk is None:
+        return None
+    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        message = _("There is no %(thing)s with id %(id)s.") % {"thing": queryset.model._meta.verbose_name, "id": pk}
+        raise ValidationFailed(message, field_errors={field: [message]})
+    return found

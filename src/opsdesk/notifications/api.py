@@ -1,0 +1,56 @@
+"""API: the caller's in-app notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import Field
+
+from opsdesk.core.pagination import DEFAULT_LIMIT, clamp_limit, paginate
+
+from .selectors import notification_list
+from .services import notifications_mark_read
+
+router = Router(tags=["notifications"])
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str = Field(description="assigned, chased, major_update, resolved, reopened, escalated or commented")
+    subject_type: str
+    subject_id: int
+    subject_label: str = Field(description="The record's number, e.g. INC202611270001.")
+    actor_name: str
+    text: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class NotificationPage(Schema):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+class MarkReadIn(Schema):
+    ids: list[int] | None = Field(None, description="The notifications to mark read; all unread ones when omitted.")
+
+
+class MarkReadOut(Schema):
+    marked: int
+
+
+@router.get("/notifications", response=NotificationPage, summary="My notifications, newest first")
+def notifications(
+    request: HttpRequest, unread: bool = False, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> dict:
+    queryset = notification_list(user=request.auth, unread_only=unread)  # type: ignore[attr-defined]
+    rows, next_cursor = paginate(queryset, cursor=cursor, limit=clamp_limit(limit))
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+@router.post("/notifications/read", response=MarkReadOut, summary="Mark my notifications read")
+def notifications_read(request: HttpRequest, payload: MarkReadIn | None = None) -> dict[str, int]:
+    ids = payload.ids if payload is not None else None
+    return {"marked": notifications_mark_read(actor=request.auth, ids=ids)}  # type: ignore[attr-defined]
