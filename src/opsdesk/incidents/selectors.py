@@ -126,6 +126,8 @@ def incident_get(*, user: User, number: str) -> Incident:
 
 def incident_timeline(*, user: User, incident: Incident) -> list[AuditEntry]:
     """Everything that happened to the record, oldest first; internal entries only for staff."""
+    if not rules.can_view(user, incident):
+        raise NotFound(_("Incident %(number)s does not exist.") % {"number": incident.number})
     entries = AuditEntry.objects.filter(subject_type="incident", subject_id=incident.pk)
     if incident.parent_id:
         entries = entries | AuditEntry.objects.filter(subject_type="incident", subject_id=incident.parent_id,
