@@ -82,11 +82,17 @@ def _lock(incident: Incident | str, version: int | None) -> Incident:
     locked = Incident.objects.select_for_update().filter(number=number).first()
     if locked is None:
         raise NotFound(_("Incident %(number)s does not exist.") % {"number": number})
-    if version is not None and int(version) != locked.version:
+    if version is None:
+        return locked
+    try:
+        yours = int(version)
+    except (TypeError, ValueError):
+        raise _fail("version", _("The version must be a whole number."))
+    if yours != locked.version:
         raise StaleVersion(
             _("%(number)s was changed by someone else (now version %(current)d, you had %(yours)d). "
               "Reload it and apply your change again.")
-            % {"number": locked.number, "current": locked.version, "yours": int(version)}
+            % {"number": locked.number, "current": locked.version, "yours": yours}
         )
     return locked
 
