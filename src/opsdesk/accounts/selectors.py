@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import Organisation, SupportGroup, User
+from .models import ApiToken, Organisation, SupportGroup, User
 from .roles import ROLE_PERMISSIONS
 
 
@@ -52,3 +52,8 @@ def group_list(*, user: User, q: str = "") -> QuerySet[SupportGroup]:
     if q:
         queryset = queryset.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(name_en__icontains=q))
     return queryset
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first (revoked ones included, marked by ``revoked_at``)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

@@ -17,7 +17,7 @@ from opsdesk.core.errors import NotFound, ValidationFailed
 from django.utils.translation import gettext as _
 
 from . import rules
-from .models import Incident, IncidentWatcher
+from .models import Attachment, Comment, Incident, IncidentWatcher, WorkLog
 
 
 def visible_to(user: User, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
@@ -145,3 +145,42 @@ def queue_counts(*, user: User) -> dict[str, int]:
         "my_groups": base.filter(assigned_group_id__in=sorted(user.support_group_ids)).count(),
         "unassigned": base.filter(assigned_group_id__in=sorted(user.support_group_ids), assignee__isnull=True).count(),
     }
+
+
+# What hangs off one record (the detail page and the API read these) -----------------------------
+
+
+def incident_comments(*, user: User, incident: Incident) -> list[Comment]:
+    """The record's comments, oldest first; internal ones only for staff."""
+    comments = incident.comments.select_related("author").order_by("id")
+    if not rules.can_see_internal(user, incident):
+        comments = comments.filter(is_internal=False)
+    return list(comments)
+
+
+def incident_worklogs(*, user: User, incident: Incident) -> list[WorkLog]:
+    """Work logs are internal: staff read them, requesters do not."""
+    if not rules.can_see_internal(user, incident):
+        return []
+    return list(incident.worklogs.select_related("author").order_by("id"))
+
+
+def incident_attachments(*, user: User, incident: Incident) -> list[Attachment]:
+    return list(incident.attachments.select_related("uploaded_by").order_by("id"))
+
+
+def incident_attachment_get(*, user: User, number: str, attachment_id: int) -> Attachment:
+    incident = incident_get(user=user, number=number)
+    attachment = incident.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(_("No such attachment."))
+    return attachment
+
+
+def incident_watchers(*, user: User, incident: Incident) -> list[User]:
+    return [link.user for link in incident.watcher_links.select_related("user").order_by("id")]
+
+
+def incident_children(*, user: User, incident: Incident) -> QuerySet[Incident]:
+    """The records linked under a major incident that ``user`` may read."""
+    return visible_to(user).filter(parent_id=incident.pk).select_related(*LIST_RELATED).order_by("-id")

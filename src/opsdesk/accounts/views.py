@@ -1,0 +1,105 @@
+"""Signing in and out, and the user's own profile with their API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from opsdesk.core.errors import DomainError
+
+from . import selectors, services
+from .forms import SignInForm, TokenForm
+from .middleware import client_ip
+from .roles import Role
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return ""
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request) or "ui:home")
+    form = SignInForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                user = services.user_sign_in(username=form.cleaned_data["username"],
+                                             password=form.cleaned_data["password"], ip=client_ip(request))
+            except DomainError as error:
+                form.add_error(None, str(error.message))
+                status = 429 if error.code == "throttled" else 422
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect(_safe_next(request) or "ui:home")
+    return render(request, "accounts/sign_in.html", {"form": form, "next": _safe_next(request)}, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("You have signed out."))
+    return redirect("ui:login")
+
+
+def _profile(request: HttpRequest, *, form: TokenForm | None = None, secret: str = "", status: int = 200) -> HttpResponse:
+    user = request.user
+    role_names = dict(Role.choices)
+    grants = [(role_names.get(role, role), org_id) for role, org_id, _path, _desc in user.role_grants]
+    organisations = {o.pk: o for o in selectors.organisation_list(user=user).filter(pk__in=[g[1] for g in grants])}
+    return render(request, "accounts/profile.html", {
+        "profile_user": user,
+        "grants": [(role, organisations.get(org_id)) for role, org_id in grants],
+        "groups": selectors.group_list(user=user).filter(pk__in=sorted(user.support_group_ids)),
+        "tokens": selectors.api_token_list(user=user),
+        "token_form": form or TokenForm(),
+        "secret": secret,
+    }, status=status)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return _profile(request)
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _profile(request, form=form, status=422)
+    try:
+        issued = services.api_token_create(actor=request.user, name=form.cleaned_data["name"])
+    except DomainError as error:
+        for field, errors in error.field_errors.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, str(message))
+        if not error.field_errors:
+            form.add_error(None, str(error.message))
+        return _profile(request, form=form, status=error.status)
+    # The secret is shown in this response only; it is never stored and cannot be shown again.
+    return _profile(request, secret=issued.secret)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = services.api_token_revoke(actor=request.user, token_id=token_id)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("ui:profile")
