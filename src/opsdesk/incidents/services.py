@@ -258,12 +258,13 @@ def incident_create(
         validate_attachment(upload)
     may_dispatch = holds_in(actor, P.INCIDENT_DISPATCH, organisation.pk)
     computed = priority_for(impact=impact, urgency=urgency)
-    overridden = priority is not None and int(priority) != computed
+    priority = None if priority in (None, "") else _validate_choice("priority", priority, Priority)
+    priority_reason = (priority_reason or "").strip()
+    overridden = priority is not None and priority != computed
     if overridden:
         if not may_dispatch:
             raise PermissionDenied(_("Only the service desk may override the priority."))
-        priority = _validate_choice("priority", priority, Priority)
-        if not priority_reason.strip():
+        if not priority_reason:
             raise _fail("priority_reason", _("Overriding the computed priority needs a reason."))
     if (group is not None or assignee is not None) and not may_dispatch:
         raise PermissionDenied(_("You may not dispatch incidents."))
@@ -339,13 +340,15 @@ def incident_update(*, actor: User, incident: Incident | str, version: int | Non
         _validate_classification(locked.service, locked.category)
     computed = priority_for(impact=locked.impact, urgency=locked.urgency)
     requested = fields.get("priority")
-    if requested not in (None, "") and int(requested) != computed:
+    if requested not in (None, ""):
+        requested = _validate_choice("priority", requested, Priority)
+    if requested not in (None, "") and requested != computed:
         if not rules.can_dispatch(actor, locked):
             raise PermissionDenied(_("Only the service desk may override the priority."))
         reason = (fields.get("priority_reason") or "").strip()
         if not reason:
             raise _fail("priority_reason", _("Overriding the computed priority needs a reason."))
-        locked.priority = _validate_choice("priority", requested, Priority)
+        locked.priority = requested
         locked.priority_overridden, locked.priority_reason = True, reason
     elif requested not in (None, "") or not locked.priority_overridden or {"impact", "urgency"} & set(fields):
         locked.priority, locked.priority_overridden, locked.priority_reason = computed, False, ""
