@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "opsdesk.notifications",
     "opsdesk.api",
     "opsdesk.ui",
+    "opsdesk.demo",
 ]
 
 MIDDLEWARE = [
