@@ -16,7 +16,7 @@ class AuditContext:
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-_current: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext())
+_current: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext())  # noqa: B039 (frozen)
 
 
 def current() -> AuditContext:

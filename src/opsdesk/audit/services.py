@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ _CHAIN_LOCK_KEY = 0x0D5DE5C  # PostgreSQL advisory lock that serialises chain ap
 
 def _canonical(entry: AuditEntry) -> str:
     payload = {
-        "at": entry.at.isoformat(),
+        # In UTC: the database hands back UTC whatever zone the entry was written in.
+        "at": entry.at.astimezone(dt.UTC).isoformat(),
         "actor_id": entry.actor_id,
         "actor_name": entry.actor_name,
         "action": entry.action,

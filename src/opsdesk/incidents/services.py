@@ -14,9 +14,9 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import EmailValidator
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
@@ -28,13 +28,28 @@ from opsdesk.audit.services import audit_record
 from opsdesk.catalog.models import Category, Service
 from opsdesk.catalog.selectors import routing_group_for
 from opsdesk.core import clock
-from opsdesk.core.errors import DomainError, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from opsdesk.core.errors import (
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from opsdesk.core.numbering import next_number
 from opsdesk.notifications.models import NotificationKind
 from opsdesk.notifications.services import notify
 
 from . import rules
-from .choices import WORKING_STATES, CauseCode, Channel, Impact, IncidentState, PendingReason, Priority, Urgency
+from .choices import (
+    WORKING_STATES,
+    CauseCode,
+    Channel,
+    Impact,
+    IncidentState,
+    PendingReason,
+    Priority,
+    Urgency,
+)
 from .models import Attachment, Comment, Incident, IncidentWatcher, PriorityRule, WorkLog
 from .workflow import INCIDENT_WORKFLOW
 
@@ -646,7 +661,7 @@ def incident_flag_major(*, actor: User, incident: Incident | str, version: int |
     if not rules.can_manage_major(actor, locked):
         raise PermissionDenied(_("Only an incident manager may flag a major incident."))
     if not locked.is_open:
-        raise DomainError(_("Only an open incident can be flagged major."), code="not_open")
+        raise TransitionNotAllowed(_("Only an open incident can be flagged major."), code="not_open")
     _lock(locked, version)
     before = _snapshot(locked)
     locked.is_major, locked.major_owner = True, owner or actor
@@ -710,7 +725,7 @@ def incident_record_callback(*, actor: User, incident: Incident | str, rating: A
     if not rules.can_close(actor, locked):
         raise PermissionDenied(_("Only the service desk records call-backs."))
     if locked.state not in (IncidentState.RESOLVED, IncidentState.CLOSED):
-        raise DomainError(_("Call back after the incident is resolved."), code="not_resolved")
+        raise TransitionNotAllowed(_("Call back after the incident is resolved."), code="not_resolved")
     before = _snapshot(locked)
     locked.callback_rating = _rating(rating)
     locked.callback_comment = (comment or "").strip()
