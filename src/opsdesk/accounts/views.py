@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -27,6 +28,15 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
+def _remember_language(request: HttpRequest, response: HttpResponse, language: str) -> None:
+    """A browser that never chose a language gets the user's own (Simplified Chinese unless set otherwise)."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                            samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+
+
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(request) or "ui:home")
@@ -43,7 +53,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 status = 429 if error.code == "throttled" else 422
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                return redirect(_safe_next(request) or "ui:home")
+                response = redirect(_safe_next(request) or "ui:home")
+                _remember_language(request, response, user.language)
+                return response
     return render(request, "accounts/sign_in.html", {"form": form, "next": _safe_next(request)}, status=status)
 
 
