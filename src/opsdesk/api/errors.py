@@ -76,13 +76,18 @@ def _field_name(loc: Iterable[Any], param_names: set[str]) -> str:
         parts = parts[1:]
     elif len(parts) == 1 and parts[0] in param_names and location == "body":
         return "body"  # the whole body is missing or is not an object
+    while len(parts) > 1 and parts[-1].isdigit():  # "state.0" → "state": the field, not the list item
+        parts = parts[:-1]
     return ".".join(parts) or location
 
 
 def field_errors_from(errors: list[dict[str, Any]], param_names: set[str]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
-        fields.setdefault(_field_name(error.get("loc", ()), param_names), []).append(_field_message(error))
+        messages = fields.setdefault(_field_name(error.get("loc", ()), param_names), [])
+        message = _field_message(error)
+        if message not in messages:
+            messages.append(message)
     return fields
 
 

@@ -14,6 +14,7 @@ from opsdesk.notifications.api import router as notifications_router
 
 from . import errors
 from .auth import API_AUTH
+from .parsing import JsonOrFormParser
 from .schemas import ErrorOut
 
 DESCRIPTION = """\
@@ -77,6 +78,7 @@ api = OpsdeskAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
     docs=Swagger(settings={"persistAuthorization": True}),
+    parser=JsonOrFormParser(),
 )
 errors.install(api)
 api.add_router("/", accounts_router)

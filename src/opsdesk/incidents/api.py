@@ -40,6 +40,7 @@ from .schemas import (
     WorkLogIn,
     WorkLogOut,
     WorkLogPage,
+    incident_out,
 )
 
 router = Router(tags=["incidents"])
@@ -64,9 +65,10 @@ def _for_list(queryset: QuerySet[Incident], user: User) -> QuerySet[Incident]:
 
 
 @router.post("/incidents", response={201: IncidentOut}, summary="Report or record an incident")
-def incident_create(request: HttpRequest, payload: IncidentCreateIn) -> tuple[int, Incident]:
+def incident_create(request: HttpRequest, payload: IncidentCreateIn) -> IncidentOut:
+    actor = _actor(request)
     incident = services.incident_create(
-        actor=_actor(request),
+        actor=actor,
         title=payload.title,
         description=payload.description,
         service=resolve(Service, payload.service, "service"),
@@ -84,11 +86,11 @@ def incident_create(request: HttpRequest, payload: IncidentCreateIn) -> tuple[in
         group=resolve(SupportGroup, payload.group, "group"),
         assignee=resolve(_active_users(), payload.assignee, "assignee"),
     )
-    return 201, incident
+    return incident_out(incident, actor)
 
 
 @router.get("/incidents", response=IncidentPage, summary="List incidents (filters, queues, cursor pages)")
-def incident_list(request: HttpRequest, filters: Query[IncidentQuery]) -> dict[str, Any]:
+def incident_list(request: HttpRequest, filters: Query[IncidentQuery]) -> IncidentPage:
     user = _actor(request)
     chosen = selectors.IncidentFilter(
         state=[str(s) for s in filters.state] if filters.state else None,
@@ -105,23 +107,25 @@ def incident_list(request: HttpRequest, filters: Query[IncidentQuery]) -> dict[s
     )
     queryset = _for_list(selectors.incident_list(user=user, filters=chosen), user)
     rows, next_cursor = selectors.paginate(queryset, cursor=filters.cursor, limit=clamp_limit(filters.limit))
-    return {"items": rows, "next_cursor": next_cursor}
+    return IncidentPage.model_construct(items=[incident_out(row, user) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/incidents/{number}", response=IncidentOut, summary="One incident")
-def incident_detail(request: HttpRequest, number: str) -> Incident:
-    return selectors.incident_get(user=_actor(request), number=number)
+def incident_detail(request: HttpRequest, number: str) -> IncidentOut:
+    user = _actor(request)
+    return incident_out(selectors.incident_get(user=user, number=number), user)
 
 
 @router.patch("/incidents/{number}", response=IncidentOut, summary="Change fields (send the version you read)")
-def incident_update(request: HttpRequest, number: str, payload: IncidentUpdateIn) -> Incident:
+def incident_update(request: HttpRequest, number: str, payload: IncidentUpdateIn) -> IncidentOut:
+    user = _actor(request)
     fields = payload.model_dump(exclude_unset=True)
     version = fields.pop("version")
     if "service" in fields:
         fields["service"] = resolve(Service, fields["service"], "service")
     if "category" in fields:
         fields["category"] = resolve(Category, fields["category"], "category")
-    return services.incident_update(actor=_actor(request), incident=number, version=version, **fields)
+    return incident_out(services.incident_update(actor=user, incident=number, version=version, **fields), user)
 
 
 @router.post("/incidents/{number}/transitions/{transition}", response=IncidentOut,
@@ -129,12 +133,13 @@ def incident_update(request: HttpRequest, number: str, payload: IncidentUpdateIn
                      "reject, close, reopen, chase, cancel")
 def incident_transition(
     request: HttpRequest, number: str, transition: str, payload: TransitionIn | None = None
-) -> Incident:
+) -> IncidentOut:
+    user = _actor(request)
     inputs = payload.model_dump(exclude_none=True) if payload is not None else {}
     version = inputs.pop("version", None)
-    return services.incident_transition(
-        actor=_actor(request), incident=number, transition=transition, version=version, **inputs
-    )
+    incident = services.incident_transition(actor=user, incident=number, transition=transition, version=version,
+                                            **inputs)
+    return incident_out(incident, user)
 
 
 # Work logs, comments, timeline -----------------------------------------------------------------
@@ -148,8 +153,8 @@ def worklog_list(request: HttpRequest, number: str) -> dict[str, Any]:
 
 
 @router.post("/incidents/{number}/worklogs", response={201: WorkLogOut}, summary="Log work with time spent")
-def worklog_create(request: HttpRequest, number: str, payload: WorkLogIn) -> tuple[int, WorkLog]:
-    return 201, services.incident_log_work(actor=_actor(request), incident=number, minutes=payload.minutes,
+def worklog_create(request: HttpRequest, number: str, payload: WorkLogIn) -> WorkLog:
+    return services.incident_log_work(actor=_actor(request), incident=number, minutes=payload.minutes,
                                            note=payload.note)
 
 
@@ -161,8 +166,8 @@ def comment_list(request: HttpRequest, number: str) -> dict[str, Any]:
 
 
 @router.post("/incidents/{number}/comments", response={201: CommentOut}, summary="Comment (public or internal)")
-def comment_create(request: HttpRequest, number: str, payload: CommentIn) -> tuple[int, Comment]:
-    return 201, services.incident_comment(actor=_actor(request), incident=number, body=payload.body,
+def comment_create(request: HttpRequest, number: str, payload: CommentIn) -> Comment:
+    return services.incident_comment(actor=_actor(request), incident=number, body=payload.body,
                                           internal=payload.internal)
 
 
@@ -188,14 +193,14 @@ def attachment_list(request: HttpRequest, number: str) -> dict[str, Any]:
 
 @router.post("/incidents/{number}/attachments", response={201: AttachmentOut},
              summary="Upload a file (multipart field “file”; size and type are checked)")
-def attachment_create(request: HttpRequest, number: str, file: File[UploadedFile]) -> tuple[int, Attachment]:
+def attachment_create(request: HttpRequest, number: str, file: File[UploadedFile]) -> Attachment:
     try:
         attachment = services.incident_attach(actor=_actor(request), incident=number, upload=file)
     except ValidationFailed as refused:
         # The service names its form field ("attachments"); here the upload is the multipart field "file".
         raise ValidationFailed(refused.message, code=refused.code,
                                field_errors={"file": sum(refused.field_errors.values(), [])})
-    return 201, attachment
+    return attachment
 
 
 @router.get("/incidents/{number}/attachments/{attachment_id}", summary="Download an attachment",
@@ -226,37 +231,42 @@ def watcher_add(request: HttpRequest, number: str, payload: WatcherIn | None = N
 
 
 @router.post("/incidents/{number}/callback", response=IncidentOut, summary="Record a satisfaction call-back")
-def callback(request: HttpRequest, number: str, payload: CallbackIn) -> Incident:
-    return services.incident_record_callback(actor=_actor(request), incident=number, rating=payload.rating,
-                                             comment=payload.comment)
+def callback(request: HttpRequest, number: str, payload: CallbackIn) -> IncidentOut:
+    user = _actor(request)
+    incident = services.incident_record_callback(actor=user, incident=number, rating=payload.rating,
+                                                 comment=payload.comment)
+    return incident_out(incident, user)
 
 
 # Major incidents ------------------------------------------------------------------------------
 
 
 @router.post("/incidents/{number}/major", response=IncidentOut, summary="Flag as a major incident")
-def major_flag(request: HttpRequest, number: str, payload: MajorIn | None = None) -> Incident:
+def major_flag(request: HttpRequest, number: str, payload: MajorIn | None = None) -> IncidentOut:
+    user = _actor(request)
     payload = payload or MajorIn()
-    return services.incident_flag_major(
-        actor=_actor(request), incident=number, version=payload.version,
+    incident = services.incident_flag_major(
+        actor=user, incident=number, version=payload.version,
         owner=resolve(_active_users(), payload.owner, "owner"), reason=payload.reason,
     )
+    return incident_out(incident, user)
 
 
 @router.get("/incidents/{number}/children", response=IncidentPage, summary="Incidents linked under a major one")
-def children(request: HttpRequest, number: str) -> dict[str, Any]:
+def children(request: HttpRequest, number: str) -> IncidentPage:
     user = _actor(request)
     incident = selectors.incident_get(user=user, number=number)
-    rows = list(_for_list(selectors.incident_children(user=user, incident=incident), user))
-    return {"items": rows, "next_cursor": None}
+    rows = _for_list(selectors.incident_children(user=user, incident=incident), user)
+    return IncidentPage.model_construct(items=[incident_out(row, user) for row in rows], next_cursor=None)
 
 
 @router.post("/incidents/{number}/children", response=IncidentOut, summary="Link an incident under this major one")
-def child_link(request: HttpRequest, number: str, payload: ChildIn) -> Incident:
-    return services.incident_link_child(actor=_actor(request), major=number, child=payload.child)
+def child_link(request: HttpRequest, number: str, payload: ChildIn) -> IncidentOut:
+    user = _actor(request)
+    return incident_out(services.incident_link_child(actor=user, major=number, child=payload.child), user)
 
 
 @router.post("/incidents/{number}/major-updates", response={201: CommentOut},
              summary="Post an update to the watchers of the major incident and its children")
-def major_update(request: HttpRequest, number: str, payload: MajorUpdateIn) -> tuple[int, Comment]:
-    return 201, services.incident_post_major_update(actor=_actor(request), major=number, body=payload.body)
+def major_update(request: HttpRequest, number: str, payload: MajorUpdateIn) -> Comment:
+    return services.incident_post_major_update(actor=_actor(request), major=number, body=payload.body)

@@ -9,6 +9,8 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
+from opsdesk.accounts.models import User
+
 from .choices import Channel, Impact, IncidentState, Priority, Urgency
 from .models import Attachment, Incident
 from .workflow import INCIDENT_WORKFLOW
@@ -40,25 +42,31 @@ class InputSchema(Schema):
 # Incidents ------------------------------------------------------------------------------------
 
 
+def _one_of(values: list[Any], description: str = "") -> Any:
+    return Field(description=description or None, json_schema_extra={"enum": values})
+
+
 class IncidentOut(Schema):
+    """An incident as the API shows it. Built by ``incident_out`` (no per-field reflection: lists stay fast)."""
+
     number: str
     title: str
     description: str
-    state: IncidentState
+    state: str = _one_of(IncidentState.values)
     version: int = Field(description="Send it back with PATCH and transitions; a stale one is a 409.")
-    service: int = Field(validation_alias="service_id")
-    category: int | None = Field(validation_alias="category_id")
-    impact: Impact
-    urgency: Urgency
-    priority: Priority
+    service: int
+    category: int | None
+    impact: int = _one_of(Impact.values, "1 high, 2 medium, 3 low")
+    urgency: int = _one_of(Urgency.values, "1 high, 2 medium, 3 low")
+    priority: int = _one_of(Priority.values, "1 critical … 4 low; computed from impact × urgency unless overridden")
     priority_overridden: bool
     priority_reason: str
-    channel: Channel
-    group: int | None = Field(validation_alias="assigned_group_id")
-    assignee: int | None = Field(validation_alias="assignee_id")
-    requester: int = Field(validation_alias="requester_id")
-    organisation: int = Field(validation_alias="organisation_id")
-    created_by: int = Field(validation_alias="created_by_id")
+    channel: str = _one_of(Channel.values)
+    group: int | None = Field(description="The support group it is assigned to.")
+    assignee: int | None
+    requester: int
+    organisation: int
+    created_by: int
     contact_name: str
     contact_phone: str
     contact_email: str
@@ -79,19 +87,44 @@ class IncidentOut(Schema):
     chase_count: int
     reopen_count: int
     is_major: bool
-    major_owner: int | None = Field(validation_alias="major_owner_id")
+    major_owner: int | None
     parent: str | None = Field(description="The number of the major incident this one is linked under.")
     allowed_transitions: list[str] = Field(description="The transitions the caller may take now.")
 
-    @staticmethod
-    def resolve_parent(obj: Incident) -> str | None:
-        if "parent_number" in obj.__dict__:  # lists annotate it instead of joining per row
-            return obj.parent_number  # type: ignore[attr-defined]
-        return obj.parent.number if obj.parent_id else None
 
-    @staticmethod
-    def resolve_allowed_transitions(obj: Incident, context: dict[str, Any]) -> list[str]:
-        return [t.name for t in INCIDENT_WORKFLOW.allowed(context["request"].auth, obj)]
+_SAME_NAME = (
+    "number", "title", "description", "version", "priority_overridden", "priority_reason", "contact_name",
+    "contact_phone", "contact_email", "occurred_at", "created_at", "updated_at", "pending_reason", "vendor",
+    "resolution", "cause_code", "resolved_at", "closed_at", "satisfaction", "satisfaction_comment",
+    "auto_confirmed", "callback_rating", "callback_comment", "chase_count", "reopen_count", "is_major",
+)
+_IDS = {
+    "service": "service_id", "category": "category_id", "group": "assigned_group_id", "assignee": "assignee_id",
+    "requester": "requester_id", "organisation": "organisation_id", "created_by": "created_by_id",
+    "major_owner": "major_owner_id",
+}
+
+
+def incident_out(incident: Incident, user: User) -> IncidentOut:
+    """Render one incident for ``user``: ids for references, and the transitions ``user`` may take now."""
+    values: dict[str, Any] = {name: getattr(incident, name) for name in _SAME_NAME}
+    values.update({name: getattr(incident, attribute) for name, attribute in _IDS.items()})
+    values.update(
+        state=str(incident.state),
+        channel=str(incident.channel),
+        impact=int(incident.impact),
+        urgency=int(incident.urgency),
+        priority=int(incident.priority),
+        parent=_parent_number(incident),
+        allowed_transitions=[t.name for t in INCIDENT_WORKFLOW.allowed(user, incident)],
+    )
+    return IncidentOut.model_construct(**values)
+
+
+def _parent_number(incident: Incident) -> str | None:
+    if "parent_number" in incident.__dict__:  # lists annotate it instead of joining per row
+        return incident.parent_number  # type: ignore[attr-defined]
+    return incident.parent.number if incident.parent_id else None
 
 
 class IncidentPage(Schema):
