@@ -535,6 +535,8 @@ def _apply_chase(actor: User, incident: Incident, inputs: dict[str, Any], now: d
     recipients = [incident.assignee_id]
     if incident.assigned_group_id and incident.assigned_group.lead_id:
         recipients.append(incident.assigned_group.lead_id)
+    elif incident.assigned_group_id and not incident.assignee_id:  # nobody answers for it: tell the group
+        recipients += list(incident.assigned_group.memberships.values_list("user_id", flat=True))
     if not incident.assigned_group_id:
         recipients += list(User.objects.filter(
             role_assignments__role="service_desk").values_list("pk", flat=True).distinct()[:20])
