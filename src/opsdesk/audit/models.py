@@ -7,6 +7,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses the bulk writes that would bypass ``AuditEntry.save``/``delete`` (and the hash chain)."""
+
+    def update(self, **kwargs):  # type: ignore[override]
+        raise RuntimeError("audit entries are append-only")
+
+    def delete(self):  # type: ignore[override]
+        raise RuntimeError("audit entries are append-only")
+
+    def bulk_update(self, *args, **kwargs):  # type: ignore[override]
+        raise RuntimeError("audit entries are append-only")
+
+    def bulk_create(self, *args, **kwargs):  # type: ignore[override]
+        raise RuntimeError("audit entries are appended one by one through audit_record()")
+
+
 class AuditEntry(models.Model):
     """One thing that happened. Never updated, never deleted.
 
@@ -31,6 +47,8 @@ class AuditEntry(models.Model):
     correlation_id = models.CharField(max_length=40, blank=True)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
