@@ -133,6 +133,9 @@ def test_a_stale_edit_shows_the_conflict_and_keeps_the_typed_values(world, as_us
     assert 'value="My better title"' in html
     assert f'name="edit-version" value="{stale_version + 1}"' in html
     assert refresh(incident).title == "Changed by a colleague"
+    conflicts = html[html.index('id="edit-conflicts"'):]
+    assert "Title" in conflicts[:conflicts.index("</div>")]
+    assert "Urgency" not in conflicts[:conflicts.index("</div>")]
 
 
 def test_an_edit_saves_and_the_timeline_names_the_field(world, as_user, reported):
@@ -280,3 +283,16 @@ def test_dashboard_counts_and_requesters_go_to_the_portal(world, as_user, report
     response = as_user("desk").get(reverse("ui:home"))
     assert 'data-stat="undispatched">1<' in response.content.decode()
     assert as_user("requester").get(reverse("ui:home"))["Location"] == reverse("ui:portal_home")
+
+
+def test_queue_and_record_pages_have_bounded_queries(world, as_user, reported, django_assert_max_num_queries):
+    for index in range(30):
+        incident = reported(f"Batch {index}")
+        services.incident_comment(actor=world.desk, incident=incident.number, body="Looking")
+    client = as_user("desk")
+    client.get(reverse("ui:home"))
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("ui:incident_queue"), {"queue": ""})
+    assert response.content.decode().count("data-queue-row") == 25
+    with django_assert_max_num_queries(30):
+        client.get(reverse("ui:incident_detail", args=[incident.number]))

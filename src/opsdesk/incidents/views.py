@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -31,6 +32,7 @@ from opsdesk.ui.timeline import build_timeline
 from . import rules, selectors, services
 from .choices import Channel, Impact, IncidentState, Urgency
 from .forms import (
+    DATETIME_LOCAL,
     QUEUES,
     TRANSITION_FORMS,
     AttachForm,
@@ -116,6 +118,11 @@ def render_detail(
         "post_update": incident.is_major and (rules.can_manage_major(user, incident) or incident.major_owner_id == user.pk),
         "callback": rules.can_close(user, incident) and incident.state in ("resolved", "closed") and not read_only,
     }
+    shown = {"edit": can["edit"], "worklog": can["log_work"], "comment": can["comment"], "attach": can["comment"],
+             "flag": can["major"] and not incident.is_major, "link": can["major"] and incident.is_major,
+             "update": can["post_update"], "callback": can["callback"], **{t.name: True for t in allowed}}
+    if shown.get(open_panel):
+        page_error = ""  # the form itself says what went wrong, next to what the user typed
     worklogs = selectors.incident_worklogs(user=user, incident=incident)
     watchers = selectors.incident_watchers(user=user, incident=incident)
     context = {
@@ -143,10 +150,29 @@ def render_detail(
         "callback_form": bound.get("callback") or CallbackForm(prefix="callback"),
         "open_panel": open_panel,
         "page_error": page_error,
+        "edit_conflicts": _edit_conflicts(bound["edit"], incident) if "edit" in bound else [],
         "steps": _portal_steps(incident),
     }
     template = "incidents/portal_detail.html" if portal else "incidents/detail.html"
     return render(request, template, context, status=status)
+
+
+def _edit_conflicts(form: forms.Form, incident: Incident) -> list[str]:
+    """Labels of the fields where what the user typed differs from what is stored now."""
+    stored_form = EditForm.for_incident(incident)
+    labels = []
+    for name, field in form.fields.items():
+        if name == "version":
+            continue
+        typed = str(form.data.get(form.add_prefix(name), "") or "").replace("\r\n", "\n").strip()
+        stored = stored_form[name].value()
+        if hasattr(stored, "pk"):
+            stored = stored.pk
+        elif hasattr(stored, "astimezone"):
+            stored = timezone.localtime(stored).strftime(DATETIME_LOCAL)
+        if typed != str("" if stored is None else stored).strip():
+            labels.append(str(field.label))
+    return labels
 
 
 @login_required

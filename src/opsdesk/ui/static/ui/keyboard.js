@@ -11,7 +11,7 @@
 
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-queue-row]")); }
 
-  function select(index) {
+  function select(index, remember) {
     var list = rows();
     if (!list.length) { return; }
     index = Math.max(0, Math.min(list.length - 1, index));
@@ -20,7 +20,9 @@
       row.setAttribute("aria-selected", i === index ? "true" : "false");
     });
     list[index].scrollIntoView({ block: "nearest" });
-    try { sessionStorage.setItem("opsdesk.queue.selected", list[index].dataset.href); } catch (e) { /* private mode */ }
+    if (remember !== false) {
+      try { sessionStorage.setItem("opsdesk.queue.selected", list[index].dataset.href); } catch (e) { /* private mode */ }
+    }
   }
 
   function current() {
@@ -43,7 +45,7 @@
     if (!list.length) { return; }
     var index = 0;
     list.forEach(function (row, i) { if (row.dataset.href === remembered) { index = i; } });
-    select(index);
+    select(index, false);
   }
 
   var jumps = {
@@ -70,11 +72,12 @@
       case "k": event.preventDefault(); select(current() - 1); break;
       case "Enter":
       case "o":
+        if (key === "Enter" && event.target !== document.body && !event.target.matches("[data-queue-row]")) { return; }
         var i = current();
         if (i >= 0) { event.preventDefault(); go(rows()[i].dataset.href); }
         break;
       case "/":
-        var box = document.querySelector("[data-search-box]");
+        var box = document.querySelector("#main [data-search-box]") || document.querySelector("[data-search-box]");
         if (box) { event.preventDefault(); box.focus(); box.select(); }
         break;
       case "g":
