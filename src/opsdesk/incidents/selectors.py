@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.accounts.selectors import organisation_ids_where
 from opsdesk.audit.models import AuditEntry
 from opsdesk.core.errors import NotFound, ValidationFailed
-from django.utils.translation import gettext as _
 
 from . import rules
 from .models import Attachment, Comment, Incident, IncidentWatcher, WorkLog
+from .search import keyword_search, words_of
 
 
 def visible_to(user: User, queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
@@ -83,9 +84,7 @@ def keyword_filter(queryset: QuerySet[Incident], q: str) -> QuerySet[Incident]:
     q = q.strip()
     if q.upper().startswith("INC") and q[3:].isdigit():
         return queryset.filter(number=q.upper())
-    for word in q.split()[:5]:
-        queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word))
-    return queryset
+    return keyword_search(queryset, words_of(q))
 
 
 def incident_list(*, user: User, filters: IncidentFilter | None = None) -> QuerySet[Incident]:

@@ -1,0 +1,352 @@
+"""Load clients for the benchmark: latency of queues, filtered lists and search; throughput of creates.
+
+    .venv/bin/python bench/load.py --base http://127.0.0.1:8765 [--requests 200] [--create-seconds 25]
+
+Run it against a server on 127.0.0.1 that serves the seeded database (see
+``bench/run.sh``, which starts gunicorn, runs this and stops it). The setup
+step signs into the same database with Django to make API tokens for the load
+users through ``api_token_create`` and to look up ids and search words; every
+measurement then goes through HTTP only.
+
+Latency: each scenario sends ``--requests`` sequential requests (after a few
+unmeasured warm-up ones) over one keep-alive client, with its parameters
+varied per request, and reports p50/p95/max. Throughput: ``--create-threads``
+threads, each with its own client, post new incidents for
+``--create-seconds`` and the run reports requests per second, errors and
+latency. Every client talks only to 127.0.0.1, stops by itself, and the
+figures are printed as a table and written to ``bench/out/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+OUT = BENCH / "out"
+sys.path.insert(0, str(BENCH.parent / "src"))
+sys.path.insert(0, str(BENCH))
+
+import vocabulary as V  # noqa: E402
+
+# Words people type into the search box: common and rare, Chinese and English, one and two words.
+SEARCH_ZH = ["网络", "打印机", "无法登录", "蓝屏", "U盘", "SAP 过账失败", "邮件", "证书过期", "抄表", "报销单",
+             "视频会议 没有声音", "表空间不足", "慢", "营销系统 白屏"]
+SEARCH_EN = ["printer", "password", "VPN", "timed out", "blue screen", "SAP posting", "Outlook", "mailbox full",
+             "certificate", "tablespace", "ORA-01555", "NullPointerException", "payslip", "Wi-Fi drops"]
+
+
+@dataclass
+class Result:
+    scenario: str
+    group: str
+    requests: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    per_second: float
+    note: str = ""
+    samples: list[float] = field(default_factory=list, repr=False)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def summarise(scenario: str, group: str, samples: list[float], errors: int, elapsed: float, note: str = "") -> Result:
+    return Result(
+        scenario=scenario, group=group, requests=len(samples) + errors, errors=errors,
+        p50_ms=round(statistics.median(samples) * 1000, 1) if samples else float("nan"),
+        p95_ms=round(percentile(samples, 0.95) * 1000, 1), max_ms=round(max(samples, default=float("nan")) * 1000, 1),
+        per_second=round((len(samples)) / elapsed, 1) if elapsed else 0.0, note=note, samples=samples,
+    )
+
+
+# Setup: tokens and the ids the scenarios draw from ------------------------------------------------
+
+
+def prepare() -> dict:
+    """Make tokens for the load users and collect the ids and words the scenarios use (through Django)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from opsdesk.accounts.models import Organisation, SupportGroup, User
+    from opsdesk.accounts.services import api_token_create
+    from opsdesk.catalog.models import Category, Service
+
+    users = {name: User.objects.get(username=name) for name in ("bench_desk", "bench_eng", "bench_requester")}
+    tokens = {name: api_token_create(actor=user, name=f"bench {time.strftime('%Y-%m-%d %H:%M')}").secret
+              for name, user in users.items()}
+    with connection.cursor() as cursor:
+        # Rare words: an asset tag and a host name that occur in a few records only.
+        cursor.execute("SELECT substring(description from 'PC-[0-9]{6}') FROM incidents_incident "
+                       "WHERE description LIKE '%%PC-%%' ORDER BY id DESC LIMIT 1 OFFSET 20000")
+        asset = cursor.fetchone()[0]
+        cursor.execute("SELECT substring(description from '[a-z-]+-[0-9]{3}') FROM incidents_incident "
+                       "WHERE description LIKE '%%Host name %%' ORDER BY id LIMIT 1 OFFSET 5000")
+        host = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM incidents_incident")
+        total = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM incidents_incident WHERE state IN ('new','assigned','in_progress','pending')")
+        open_total = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE state IN ('new','assigned','in_progress','pending')) "
+                       "FROM incidents_incident WHERE assignee_id = %s", [users["bench_eng"].pk])
+        eng_total, eng_open = cursor.fetchone()
+    services = {s.code: s.pk for s in Service.objects.all()}
+    categories = {s: list(Category.objects.filter(service_id=pk).values_list("pk", flat=True)) for s, pk in services.items()}
+    requesters = list(User.objects.filter(username__startswith="user").values_list("pk", flat=True)[:800])
+    return {
+        "tokens": tokens,
+        "user_ids": {name: user.pk for name, user in users.items()},
+        "services": services,
+        "categories": categories,
+        "organisations": list(Organisation.objects.values_list("pk", flat=True)),
+        "groups": list(SupportGroup.objects.values_list("pk", flat=True)),
+        "requesters": requesters,
+        "rare_words": [asset, host],
+        "data": {"incidents": total, "open": open_total, "bench_eng_assigned": eng_total, "bench_eng_open": eng_open},
+    }
+
+
+# Latency ---------------------------------------------------------------------------------------
+
+
+def measure(client: httpx.Client, token: str, paths: Callable[[], str], requests: int, time_limit: float,
+            warmup: int = 5) -> tuple[list[float], int, float, list[str]]:
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    for _ in range(warmup):
+        client.get(paths(), headers=headers)
+    samples: list[float] = []
+    errors = 0
+    failures: list[str] = []
+    started = time.perf_counter()
+    while len(samples) + errors < requests and time.perf_counter() - started < time_limit:
+        path = paths()
+        began = time.perf_counter()
+        response = client.get(path, headers=headers)
+        took = time.perf_counter() - began
+        if response.status_code == 200 and "items" in response.json():
+            samples.append(took)
+        else:
+            errors += 1
+            failures.append(f"{response.status_code} {path}")
+    return samples, errors, time.perf_counter() - started, failures[:3]
+
+
+def latency_scenarios(ctx: dict, rng: random.Random) -> list[tuple[str, str, str, Callable[[], str]]]:
+    """(group, name, user, path maker) for every latency scenario."""
+    open_states = "new,assigned,in_progress,pending"
+    services = list(ctx["services"].values())
+    states = ["new", "assigned", "in_progress", "pending", "resolved", "closed", open_states, "assigned,in_progress"]
+
+    def lst(**params) -> str:
+        return "/api/v1/incidents?" + urlencode(params)
+
+    def filtered() -> str:
+        params = {"state": rng.choice(states)}
+        if rng.random() < 0.8:
+            params["priority"] = rng.choice(["1", "2", "3", "4", "1,2"])
+        if rng.random() < 0.7:
+            params["service"] = rng.choice(services)
+        return lst(**params)
+
+    def words(pool: list[str]) -> Callable[[], str]:
+        return lambda: lst(q=rng.choice(pool))
+
+    return [
+        ("queue", "queue=mine (engineer, all states)", "bench_eng", lambda: lst(queue="mine")),
+        ("queue", "queue=mine&state=open (engineer)", "bench_eng", lambda: lst(queue="mine", state=open_states)),
+        ("queue", "queue=my_groups (engineer)", "bench_eng", lambda: lst(queue="my_groups")),
+        ("queue", "queue=my_groups&state=open (engineer)", "bench_eng", lambda: lst(queue="my_groups", state=open_states)),
+        ("queue", "queue=unassigned (engineer)", "bench_eng", lambda: lst(queue="unassigned")),
+        ("queue", "queue=my_groups (desk)", "bench_desk", lambda: lst(queue="my_groups")),
+        ("queue", "queue=unassigned (desk)", "bench_desk", lambda: lst(queue="unassigned")),
+        ("list", "no filter, first page (desk)", "bench_desk", lambda: lst()),
+        ("list", "state&priority&service (desk)", "bench_desk", filtered),
+        ("list", "state&priority&service (engineer)", "bench_eng", filtered),
+        ("list", "organisation= (desk)", "bench_desk", lambda: lst(organisation=rng.choice(ctx["organisations"]))),
+        ("list", "organisation=&state=open (desk)", "bench_desk",
+         lambda: lst(organisation=rng.choice(ctx["organisations"]), state=open_states)),
+        ("list", "group= (desk)", "bench_desk", lambda: lst(group=rng.choice(ctx["groups"]))),
+        ("list", "group=&state=open (desk)", "bench_desk", lambda: lst(group=rng.choice(ctx["groups"]), state=open_states)),
+        ("list", "reported (requester)", "bench_requester", lambda: lst(queue="reported")),
+        ("search", "q Chinese (desk)", "bench_desk", words(SEARCH_ZH)),
+        ("search", "q English (desk)", "bench_desk", words(SEARCH_EN)),
+        ("search", "q rare word: asset tag, host (desk)", "bench_desk", words(ctx["rare_words"])),
+        ("search", "q Chinese (engineer, city scope)", "bench_eng", words(SEARCH_ZH)),
+        ("search", "q English (engineer, city scope)", "bench_eng", words(SEARCH_EN)),
+        ("search", "q + state=open (desk)", "bench_desk",
+         lambda: lst(q=rng.choice(SEARCH_ZH + SEARCH_EN), state=open_states)),
+    ]
+
+
+def run_latency(base: str, ctx: dict, requests: int, time_limit: float, rng: random.Random,
+                only: str | None) -> list[Result]:
+    results = []
+    with httpx.Client(base_url=base, timeout=30.0) as client:
+        for group, name, user, paths in latency_scenarios(ctx, rng):
+            if only and only not in group:
+                continue
+            samples, errors, elapsed, failures = measure(client, ctx["tokens"][user], paths, requests, time_limit)
+            result = summarise(name, group, samples, errors, elapsed, "; ".join(failures))
+            results.append(result)
+            print(f"  {group:7} {name:42} p50 {result.p50_ms:7.1f}  p95 {result.p95_ms:7.1f}  max {result.max_ms:7.1f} ms"
+                  f"  ({result.requests} req, {errors} errors)", flush=True)
+    return results
+
+
+# Throughput of creates ---------------------------------------------------------------------------
+
+
+def create_payload(ctx: dict, rng: random.Random, serial: int) -> dict:
+    spec = rng.choice(V.SERVICES)
+    code = spec[0]
+    obj, sym = rng.choice(spec[6]), rng.choice(spec[7])
+    english = rng.random() < 0.3
+    title = f"{obj[1]} {sym[1]}" if english else f"{obj[0]}{sym[0]}"
+    description = (f"Load test {serial}: the {obj[1]} {sym[1]}. {rng.choice(V.TRIED_EN)}" if english else
+                   f"压力测试 {serial}：{obj[0]}{sym[0]}，{rng.choice(V.WHEN_ZH)}出现。{rng.choice(V.TRIED_ZH)}")
+    return {
+        "title": title, "description": description, "service": ctx["services"][code],
+        "category": rng.choice(ctx["categories"][code]), "impact": rng.choice([2, 3, 3, 3]),
+        "urgency": rng.choice([1, 2, 2, 3]), "requester": rng.choice(ctx["requesters"]), "channel": "phone",
+    }
+
+
+def run_creates(base: str, ctx: dict, threads: int, seconds: float, seed: int) -> Result:
+    token = ctx["tokens"]["bench_desk"]
+    deadline = time.perf_counter() + seconds
+    lock = threading.Lock()
+    samples: list[float] = []
+    failures: list[str] = []
+    counts = {"errors": 0}
+
+    def worker(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+        serial = 0
+        with httpx.Client(base_url=base, timeout=30.0, headers=headers) as client:
+            while time.perf_counter() < deadline:
+                serial += 1
+                payload = create_payload(ctx, rng, index * 1_000_000 + serial)
+                began = time.perf_counter()
+                try:
+                    response = client.post("/api/v1/incidents", json=payload)
+                    ok = response.status_code == 201
+                    detail = f"{response.status_code} {response.text[:120]}"
+                except httpx.HTTPError as error:
+                    ok, detail = False, repr(error)
+                took = time.perf_counter() - began
+                with lock:
+                    if ok:
+                        samples.append(took)
+                    else:
+                        counts["errors"] += 1
+                        if len(failures) < 3:
+                            failures.append(detail)
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(seconds + 60)
+    elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    note = f"{threads} client threads; load client used {client_cpu / elapsed:.0%} of one core"
+    if failures:
+        note += "; first errors: " + " | ".join(failures)
+    result = summarise(f"POST /api/v1/incidents ({threads} threads, {seconds:.0f} s)", "create", samples,
+                       counts["errors"], elapsed, note)
+    print(f"  create  {result.scenario:42} {result.per_second:7.1f} req/s  p50 {result.p50_ms:.1f}  p95 {result.p95_ms:.1f}"
+          f"  max {result.max_ms:.1f} ms  ({result.requests} req, {result.errors} errors; {note})", flush=True)
+    return result
+
+
+# Report ----------------------------------------------------------------------------------------
+
+TARGETS = {"queue": ("p95_ms", 100.0), "list": ("p95_ms", 100.0), "search": ("p95_ms", 300.0), "create": ("per_second", 300.0)}
+
+
+def verdict(result: Result) -> str:
+    metric, target = TARGETS[result.group]
+    value = getattr(result, metric)
+    ok = value >= target if metric == "per_second" else value < target
+    if result.errors:
+        ok = False
+    return "ok" if ok else "MISS"
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| group | scenario | requests | errors | p50 ms | p95 ms | max ms | req/s | target | |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in results:
+        metric, target = TARGETS[r.group]
+        goal = f"≥ {target:.0f}/s" if metric == "per_second" else f"p95 < {target:.0f} ms"
+        lines.append(f"| {r.group} | {r.scenario} | {r.requests} | {r.errors} | {r.p50_ms} | {r.p95_ms} | {r.max_ms} "
+                     f"| {r.per_second} | {goal} | {verdict(r)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", default="http://127.0.0.1:8765")
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per latency scenario")
+    parser.add_argument("--scenario-seconds", type=float, default=60, help="time limit per latency scenario")
+    parser.add_argument("--create-threads", type=int, default=16)
+    parser.add_argument("--create-seconds", type=float, default=25)
+    parser.add_argument("--only", choices=["queue", "list", "search", "create"], help="run one group only")
+    parser.add_argument("--label", default="", help="a note on the server set-up, stored with the figures")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if urlsplit(args.base).hostname not in ("127.0.0.1", "localhost"):
+        sys.exit("The load clients only talk to a server on 127.0.0.1.")
+    rng = random.Random(args.seed)
+    ctx = prepare()
+    print(f"data: {ctx['data']}", flush=True)
+    results: list[Result] = []
+    if args.only != "create":
+        results += run_latency(args.base, ctx, args.requests, args.scenario_seconds, rng,
+                               args.only if args.only else None)
+    if args.only in (None, "create"):
+        results.append(run_creates(args.base, ctx, args.create_threads, args.create_seconds, args.seed))
+    report = table(results)
+    print()
+    print(report)
+    OUT.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    payload = {
+        "at": time.strftime("%Y-%m-%d %H:%M:%S %z"), "label": args.label, "base": args.base, "data": ctx["data"],
+        "load_average": os.getloadavg(), "results": [{k: v for k, v in asdict(r).items() if k != "samples"} for r in results],
+    }
+    (OUT / f"results-{stamp}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
+    (OUT / f"results-{stamp}.md").write_text(f"{args.label}\n\ndata: {ctx['data']}\n\n{report}\n")
+    print(f"\nwritten to {OUT / f'results-{stamp}.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The speed benchmark of issue 2: seed PostgreSQL with 1,000,000 incidents (once), serve the API with
+# gunicorn on 127.0.0.1, measure queues, filtered lists, search and creates, stop the server.
+#
+#   bench/run.sh                 seed if the database is missing, then measure everything
+#   bench/run.sh --fresh         drop and re-seed the database first
+#   bench/run.sh --only search   any other option goes to bench/load.py (see its --help)
+#
+# Environment: BENCH_DB (opsdesk_bench), BENCH_INCIDENTS (1000000), BENCH_PORT (8765),
+# BENCH_WORKERS (2), BENCH_THREADS (1: sync workers; more: gthread workers with that many threads).
+# Figures are printed and written to bench/out/ (not committed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DB=${BENCH_DB:-opsdesk_bench}
+PORT=${BENCH_PORT:-8765}
+WORKERS=${BENCH_WORKERS:-2}
+THREADS=${BENCH_THREADS:-1}
+INCIDENTS=${BENCH_INCIDENTS:-1000000}
+PY=.venv/bin/python
+export OPSDESK_DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}"
+unset OPSDESK_DEBUG
+mkdir -p bench/out
+
+fresh=0
+if [[ "${1:-}" == "--fresh" ]]; then fresh=1; shift; fi
+
+exists=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '${DB}'" postgres)
+if [[ $fresh == 1 || "$exists" != "1" ]]; then
+    dropdb -h 127.0.0.1 -U postgres --if-exists "$DB"
+    createdb -h 127.0.0.1 -U postgres "$DB"
+    $PY -m opsdesk migrate --no-input
+    $PY bench/seed.py --incidents "$INCIDENTS" 2>&1 | tee bench/out/seed.log
+else
+    $PY -m opsdesk migrate --no-input
+fi
+
+server=(.venv/bin/gunicorn opsdesk.config.wsgi --bind "127.0.0.1:${PORT}" --workers "$WORKERS"
+        --timeout 60 --log-level warning)
+label="gunicorn --workers ${WORKERS} (sync)"
+if [[ "$THREADS" -gt 1 ]]; then
+    server+=(--worker-class gthread --threads "$THREADS")
+    label="gunicorn --workers ${WORKERS} --worker-class gthread --threads ${THREADS}"
+fi
+"${server[@]}" > bench/out/gunicorn.log 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
+
+for _ in $(seq 60); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/api/v1/openapi.json"; then break; fi
+    sleep 0.5
+done
+
+$PY bench/load.py --base "http://127.0.0.1:${PORT}" --label "$label, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version' postgres), $(nproc) cores" "$@"
