@@ -29,7 +29,7 @@ def test_docs_page_uses_local_assets_only(client, db):
     assert "cdn" not in html.lower() and "https://" not in html
     asset = client.get("/static/ninja/swagger-ui-bundle.js")
     assert asset.status_code == 200
-    asset.close()
+    assert b"SwaggerUIBundle" in b"".join(asset.streaming_content)  # reading it to the end closes the file
 
 
 def test_unknown_endpoint_and_wrong_method_answer_json(client, db):
@@ -37,3 +37,9 @@ def test_unknown_endpoint_and_wrong_method_answer_json(client, db):
     wrong = client.delete("/api/v1/incidents")
     assert error_of(wrong, 405)["code"] == "method_not_allowed"
     assert "GET" in wrong["Allow"]
+
+
+def test_api_root_points_to_the_document_and_the_docs(client, db):
+    index = client.get("/api/v1/").json()
+
+    assert (index["openapi"], index["docs"]) == ("/api/v1/openapi.json", "/api/v1/docs")

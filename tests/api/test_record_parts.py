@@ -92,8 +92,7 @@ def test_upload_list_and_download_an_attachment(world, client_for, assigned):
     listed = client_for(world.l1).get(url).json()["items"]
     assert [a["name"] for a in listed] == ["error.txt"]
     download = client_for(world.l1).get(listed[0]["download_url"])
-    assert download.status_code == 200 and b"".join(download.streaming_content) == b"ORA-00942"
-    download.close()
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"ORA-00942"  # read: closes it
     assert error_of(client_for(world.requester2).get(listed[0]["download_url"]), 404)
 
 
@@ -125,6 +124,8 @@ def test_watchers(world, client_for, assigned):
 
 
 def test_desk_records_a_call_back(world, client_for, assigned):
+    early = client_for(world.desk).post_json(f"/api/v1/incidents/{assigned.number}/callback", {"rating": 4})
+    assert error_of(early, 409)["code"] == "not_resolved"
     client_for(world.l1).post_json(f"/api/v1/incidents/{assigned.number}/transitions/resolve",
                                    {"resolution": "Driver reinstalled"})
     url = f"/api/v1/incidents/{assigned.number}/callback"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Swagger
 
@@ -85,3 +87,13 @@ api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", incidents_router)
 api.add_router("/", notifications_router)
+
+
+def api_index(request: HttpRequest) -> JsonResponse:
+    """``GET /api/v1/``: where the document and the interactive docs are."""
+    return JsonResponse({
+        "title": api.title,
+        "version": api.version,
+        "openapi": reverse("api:openapi-json"),
+        "docs": reverse("api:openapi-view"),
+    })

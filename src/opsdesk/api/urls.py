@@ -5,12 +5,15 @@ from __future__ import annotations
 from django.urls import URLPattern, path, re_path
 
 from .errors import json_method_not_allowed, unknown_endpoint
-from .main import api
+from .main import api, api_index
 
 _patterns, _app, _namespace = api.urls
 for _pattern in _patterns:
     if isinstance(_pattern, URLPattern):
-        _pattern.callback = json_method_not_allowed(_pattern.callback)
+        if _pattern.name == "api-root":  # ninja's own answers an HTML 404
+            _pattern.callback = api_index
+        else:
+            _pattern.callback = json_method_not_allowed(_pattern.callback)
 
 urlpatterns = [
     path("", (_patterns, _app, _namespace)),
