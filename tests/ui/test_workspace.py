@@ -296,3 +296,23 @@ def test_queue_and_record_pages_have_bounded_queries(world, as_user, reported, d
     assert response.content.decode().count("data-queue-row") == 25
     with django_assert_max_num_queries(30):
         client.get(reverse("ui:incident_detail", args=[incident.number]))
+
+
+def test_typing_a_number_in_the_search_box_opens_the_record(world, as_user, reported):
+    incident = reported()
+    response = as_user("desk").get(reverse("ui:incident_queue"), {"q": incident.number.lower(), "state": ""})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("ui:incident_detail", args=[incident.number])
+
+
+def test_attachments_download_only_for_those_who_may_read_the_record(world, as_user):
+    incident = services.incident_create(
+        actor=world.requester, title="Screen", description="See the screenshot", service=world.production,
+        attachments=[SimpleUploadedFile("screen.png", b"\x89PNG-bytes", content_type="image/png")])
+    attachment = incident.attachments.get()
+    url = reverse("ui:attachment_download", args=[incident.number, attachment.pk])
+    response = as_user("requester").get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"\x89PNG-bytes"
+    assert as_user("requester2").get(url).status_code == 404
+    assert as_user("desk").get(url).status_code == 200

@@ -352,6 +352,9 @@ def incident_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     rows, next_cursor = _page(request, selectors.incident_list(user=request.user, filters=form.to_filter()))
     queue = form.cleaned_data.get("queue", "") if form.is_valid() else ""
+    typed = request.GET.get("q", "").strip().upper()
+    if not request.htmx and len(rows) == 1 and rows[0].number == typed:
+        return redirect("ui:incident_detail", number=rows[0].number)  # a number typed in the search box
     context = {
         "form": form, "rows": rows, "next_cursor": next_cursor, "queue": queue, "queue_label": QUEUES.get(queue, ""),
         "base_query": _query_without_cursor(request), "paged": bool(request.GET.get("cursor")),
