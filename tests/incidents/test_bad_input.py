@@ -179,3 +179,43 @@ def test_an_oversized_attachment_leaves_nothing(world, make, media_root, setting
         services.incident_attach(actor=world.l1, incident=incident.number,
                                  upload=SimpleUploadedFile("dump.log", b"0123456789A"))
     assert _written(media_root) == before
+
+
+# Values of the wrong shape from a caller that did not parse them (a task, an email, a script) ---------------
+
+
+def test_a_local_occurrence_time_without_a_zone_is_read_as_shanghai_time(world) -> None:
+    local = dt.datetime(2026, 11, 27, 8, 30)  # noqa: DTZ001 - no zone, as an email header or a script may give
+    with clock.frozen_at(dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)):
+        incident = _create(world, occurred_at=local)
+    assert incident.occurred_at == dt.datetime(2026, 11, 27, 0, 30, tzinfo=dt.UTC)
+
+
+def test_a_local_occurrence_time_in_the_future_is_refused(world, media_root) -> None:
+    before = _written(media_root)
+    with clock.frozen_at(dt.datetime(2026, 11, 27, 0, 0, tzinfo=dt.UTC)):  # 08:00 in Shanghai
+        with pytest.raises(ValidationFailed) as caught:
+            _create(world, occurred_at=dt.datetime(2026, 11, 27, 10, 0))  # noqa: DTZ001
+    assert "occurred_at" in caught.value.field_errors
+    assert _written(media_root) == before
+
+
+def test_an_occurrence_time_that_is_not_a_time_is_refused(world, make) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        _create(world, occurred_at="yesterday")
+    with pytest.raises(ValidationFailed):
+        _create(world, occurred_at="2026-13-01T08:00")
+    assert "occurred_at" in caught.value.field_errors
+    incident = make.report()
+    with pytest.raises(ValidationFailed) as caught:
+        services.incident_update(actor=world.desk, incident=incident.number, version=incident.version,
+                                 occurred_at="yesterday")
+    assert "occurred_at" in caught.value.field_errors
+
+
+@pytest.mark.parametrize("field", ["contact_name", "contact_phone", "contact_email"])
+def test_clearing_a_contact_detail_with_none_stores_it_empty(world, make, field) -> None:
+    incident = make.report()
+    updated = services.incident_update(actor=world.desk, incident=incident.number, version=incident.version,
+                                       **{field: None})
+    assert getattr(Incident.objects.get(pk=updated.pk), field) == ""

@@ -19,6 +19,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import SupportGroup, User
@@ -168,6 +170,19 @@ def _validate_text(fields: dict[str, Any]) -> None:
         raise ValidationFailed(_("Some fields need your attention."), field_errors=errors)
 
 
+def _occurred_at(value: Any) -> dt.datetime | None:
+    """A time from any caller: aware, local (read in the current zone, Asia/Shanghai by default) or ISO text."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else value
+    except ValueError:  # well formed but impossible, e.g. month 13
+        moment = None
+    if not isinstance(moment, dt.datetime):
+        raise _fail("occurred_at", _("Enter a date and time."))
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
 def _validate_group(group: SupportGroup | None, assignee: User | None) -> None:
     if group is None:
         raise _fail("group", _("Choose a group."))
@@ -267,6 +282,7 @@ def incident_create(
         raise _fail("channel", _("Choose one of the listed values."))
     impact = _validate_choice("impact", impact, Impact)
     urgency = _validate_choice("urgency", urgency, Urgency)
+    occurred_at = _occurred_at(occurred_at)
     _validate_text({"title": title, "description": description, "contact_email": contact_email, "occurred_at": occurred_at})
     _validate_classification(service, category)
     for upload in attachments:
@@ -342,6 +358,8 @@ def incident_update(*, actor: User, incident: Incident | str, version: int | Non
         raise PermissionDenied(_("You may not change %(number)s.") % {"number": locked.number})
     _lock(locked, version)
     before = _snapshot(locked)
+    if "occurred_at" in fields:
+        fields["occurred_at"] = _occurred_at(fields["occurred_at"])
     _validate_text(fields)
     for name in ("impact", "urgency"):
         if name in fields:
@@ -349,6 +367,8 @@ def incident_update(*, actor: User, incident: Incident | str, version: int | Non
     for name, value in fields.items():
         if name in ("title", "description") and isinstance(value, str):
             value = value.strip()
+        if name in ("contact_name", "contact_phone", "contact_email") and value is None:
+            value = ""
         if name not in ("priority", "priority_reason"):
             setattr(locked, name, value)
     if "service" in fields or "category" in fields:
