@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from opsdesk.audit.models import AuditEntry
-from opsdesk.core.errors import StaleVersion, ValidationFailed
+from opsdesk.core.errors import Conflict, StaleVersion, ValidationFailed
 from opsdesk.incidents import services
 from opsdesk.incidents.models import Incident
 
@@ -101,3 +104,59 @@ def test_a_version_that_is_not_a_number_is_refused_by_name(world, make, version)
                                      version=version, **step_with)
     assert "version" in caught.value.field_errors
     assert Incident.objects.get(pk=incident.pk).version == incident.version
+
+
+# Two people at the same moment (real threads and transactions: PostgreSQL) ------------------------------
+
+
+def _at_once(*works: Callable[[], Any]) -> list[Any]:
+    """Run each callable in its own thread and connection, all released together; return results or errors."""
+    barrier = threading.Barrier(len(works))
+    outcomes: list[Any] = [None] * len(works)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            outcomes[index] = works[index]()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.skipif("connection.vendor == 'sqlite'",
+                    reason="the SQLite test database is in memory and cannot be shared by threads; run on PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_engineers_taking_the_same_record_at_once_one_wins(world, make) -> None:
+    incident = make.assigned()
+    outcomes = _at_once(lambda: step(incident, world.l1, "accept"), lambda: step(incident, world.l1b, "accept"))
+    winners = [o for o in outcomes if isinstance(o, Incident)]
+    losers = [o for o in outcomes if not isinstance(o, Incident)]
+    assert len(winners) == 1 and len(losers) == 1
+    assert isinstance(losers[0], Conflict)  # stale version or no longer "assigned": 409 either way
+    fresh = Incident.objects.get(pk=incident.pk)
+    assert (fresh.assignee, fresh.version) == (winners[0].assignee, incident.version + 1)
+    assert AuditEntry.objects.filter(subject_id=incident.pk, action="incident.accepted").count() == 1
+
+
+@pytest.mark.skipif("connection.vendor == 'sqlite'",
+                    reason="the SQLite test database is in memory and cannot be shared by threads; run on PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_editors_saving_the_same_version_at_once_one_is_refused(world, make) -> None:
+    incident = make.report()
+
+    def edit(title: str) -> Callable[[], Any]:
+        return lambda: services.incident_update(actor=world.desk, incident=incident.number,
+                                                version=incident.version, title=title)
+
+    outcomes = _at_once(edit("Title from the desk"), edit("Title from the manager"))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Incident", "StaleVersion"]
+    winner = next(o for o in outcomes if isinstance(o, Incident))
+    assert Incident.objects.get(pk=incident.pk).title == winner.title

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from opsdesk.core.errors import NotFound
-from opsdesk.incidents import services
+from opsdesk.incidents import rules, services
 from opsdesk.incidents.models import Incident
 from opsdesk.incidents.selectors import (
     IncidentFilter,
@@ -147,3 +147,16 @@ def test_queues_count_what_the_engineer_has_to_do(world, make) -> None:
     assert queue_counts(user=world.l2) == {"mine": 0, "my_groups": 0, "unassigned": 0}
     mine = incident_list(user=world.l1, filters=IncidentFilter(queue="mine"))
     assert {i.assignee_id for i in mine} == {world.l1.pk}
+
+
+def test_the_list_and_the_detail_agree_on_what_each_person_may_see(world, records, make) -> None:
+    """``visible_to`` (lists) and ``rules.can_view`` (detail, writes) must never disagree."""
+    step(records.b, world.desk, "assign", group=world.l1_group)  # a City B record in the City A L1 group
+    step(records.h, world.admin, "assign", group=world.l3_group, assignee=world.l3)
+    services.incident_watch(actor=world.desk, incident=records.p.number, user=world.requester)
+    make.escalated()
+    for role in SEES:
+        user = getattr(world, role)
+        listed = set(visible_to(user).values_list("pk", flat=True))
+        allowed = {i.pk for i in Incident.objects.all() if rules.can_view(user, i)}
+        assert listed == allowed, role
