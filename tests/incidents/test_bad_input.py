@@ -219,3 +219,22 @@ def test_clearing_a_contact_detail_with_none_stores_it_empty(world, make, field)
     updated = services.incident_update(actor=world.desk, incident=incident.number, version=incident.version,
                                        **{field: None})
     assert getattr(Incident.objects.get(pk=updated.pk), field) == ""
+
+
+def test_a_retired_category_is_refused(world, media_root) -> None:
+    retired = world.categories["bug"]
+    retired.is_active = False
+    retired.save()
+    before = _written(media_root)
+    with pytest.raises(ValidationFailed) as caught:
+        _create(world, category=retired)
+    assert "category" in caught.value.field_errors
+    assert _written(media_root) == before
+
+
+def test_naming_an_engineer_without_a_group_is_refused_not_ignored(world, media_root) -> None:
+    before = _written(media_root)
+    with pytest.raises(ValidationFailed) as caught:
+        _create(world, actor=world.desk, requester=world.requester, assignee=world.l1)
+    assert "group" in caught.value.field_errors
+    assert _written(media_root) == before

@@ -146,6 +146,8 @@ def _validate_classification(service: Service | None, category: Category | None)
         raise _fail("service", _("This service is no longer offered."))
     if category is not None and category.service_id != service.pk:
         raise _fail("category", _("This category belongs to another service."))
+    if category is not None and not category.is_active:
+        raise _fail("category", _("This category is no longer used."))
 
 
 def _validate_text(fields: dict[str, Any]) -> None:
@@ -299,6 +301,8 @@ def incident_create(
             raise _fail("priority_reason", _("Overriding the computed priority needs a reason."))
     if (group is not None or assignee is not None) and not may_dispatch:
         raise PermissionDenied(_("You may not dispatch incidents."))
+    if assignee is not None and group is None:
+        raise _fail("group", _("Choose the group the assignee works in."))
 
     now = clock.now()
     incident = Incident(
