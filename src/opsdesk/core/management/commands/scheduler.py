@@ -61,6 +61,17 @@ class Leadership:
             self.lock_file, self.held = handle, True
         return self.held
 
+    def release(self) -> None:
+        if not self.held:
+            return
+        if self.lock_file is not None:
+            self.lock_file.close()  # closing the file drops the flock
+            self.lock_file = None
+        elif connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_LEADER_LOCK_KEY])
+        self.held = False
+
     def lose(self) -> None:
         """After a database error: the session (and so the advisory lock) may be gone."""
         if connection.vendor == "postgresql":
@@ -101,6 +112,7 @@ class Command(BaseCommand):
         schedule, leadership = Schedule(periodic_tasks()), Leadership()
         if options["once"]:
             enqueued = tick(schedule, leadership)
+            leadership.release()
             self.stdout.write(f"enqueued: {', '.join(enqueued) or 'nothing (another scheduler leads)'}")
             return
         stopping = False
@@ -109,25 +121,25 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
+        # Explicit handlers: a process started in the background inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         if options["verbosity"]:
             jobs = ", ".join(f"{path.rsplit('.', 1)[-1]} every {s}s" for path, s in schedule.every.items())
             self.stdout.write(f"opsdesk scheduler (pid {os.getpid()}): {jobs}; Ctrl-C stops it.")
             self.stdout.flush()
         was_leader: bool | None = None
-        try:
-            while not stopping:
-                try:
-                    for path in tick(schedule, leadership):
-                        log.info("enqueued %s", path)
-                except Exception:  # the database or Redis is away: say so, retry next second
-                    log.exception("scheduler tick failed; retrying")
-                    leadership.lose()
-                if leadership.held != was_leader and options["verbosity"]:
-                    self.stdout.write("leading: enqueuing periodic tasks" if leadership.held
-                                      else "standing by: another scheduler leads")
-                    self.stdout.flush()
-                    was_leader = leadership.held
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
+        while not stopping:
+            try:
+                for path in tick(schedule, leadership):
+                    log.info("enqueued %s", path)
+            except Exception:  # the database or Redis is away: say so, retry next second
+                log.exception("scheduler tick failed; retrying")
+                leadership.lose()
+            if leadership.held != was_leader and options["verbosity"]:
+                self.stdout.write("leading: enqueuing periodic tasks" if leadership.held
+                                  else "standing by: another scheduler leads")
+                self.stdout.flush()
+                was_leader = leadership.held
+            time.sleep(1)
+        leadership.release()

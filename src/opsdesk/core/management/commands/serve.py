@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
@@ -58,6 +60,7 @@ class Command(BaseCommand):
         if pending:
             self.stderr.write(self.style.WARNING(
                 f"{pending} migration(s) are not applied: run 'opsdesk migrate' before serving."))
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
         # Nothing opened here may leak into the forked workers.
         connections.close_all()
         self.stdout.write(f"opsdesk serving on http://{options['bind']}/ "

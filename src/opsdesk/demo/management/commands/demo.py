@@ -80,8 +80,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {person.username:<{width}}  {person.display_name}\t{person.does}")
         self.stdout.write(f"  (and {len(PEOPLE) - len(shown)} more requesters in the city companies)")
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"opsdesk is at http://127.0.0.1:{port}/  "
-                                             f"(API: http://127.0.0.1:{port}/api/v1/docs). Ctrl-C stops it."))
         self.stdout.flush()
 
     def run_processes(self, port: int) -> int:
@@ -94,7 +92,7 @@ class Command(BaseCommand):
             "scheduler": [*base, "scheduler", "--verbosity", "0"],
         }
         children = {name: subprocess.Popen(command, env=env) for name, command in commands.items()}
-        stopping = False
+        stopping, ready = False, False
 
         def stop(signum: int, frame: Any) -> None:
             nonlocal stopping
@@ -107,13 +105,19 @@ class Command(BaseCommand):
             for name, child in children.items():
                 if child.poll() is not None:
                     failed = name
+            if not ready and not port_free("127.0.0.1", port):
+                ready = True
+                self.stdout.write(self.style.SUCCESS(
+                    f"opsdesk is ready at http://127.0.0.1:{port}/  (API docs: http://127.0.0.1:{port}/api/v1/docs)."
+                    "  Ctrl-C stops it."))
+                self.stdout.flush()
             time.sleep(0.3)
         if failed:
             self.stderr.write(f"the {failed} stopped (exit code {children[failed].returncode}); stopping the rest")
         self.stdout.write("stopping …")
         for child in children.values():
             if child.poll() is None:
-                child.terminate()
+                child.send_signal(signal.SIGINT)  # what Ctrl-C sends: each stops at once, cleanly
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for child in children.values():
             try:
