@@ -59,7 +59,7 @@ class Command(BaseCommand):
         if demo_loaded():
             self.stdout.write("demo data already loaded")
         else:
-            self.stdout.write(f"loading demo data ({options['incidents']} incidents; this takes a few seconds) …")
+            self.stdout.write(f"loading demo data ({options['incidents']} incidents; about half a minute) …")
             try:
                 report = load_demo(incidents=options["incidents"])
             except DemoNotLoadable as error:
