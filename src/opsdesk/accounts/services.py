@@ -23,10 +23,13 @@ TOKEN_PREFIX = "odk_"
 
 
 @transaction.atomic
-def organisation_create(*, name: str, code: str, level: str, parent: Organisation | None = None, name_en: str = "") -> Organisation:
+def organisation_create(*, name: str, code: str, level: str, parent: Organisation | None = None, name_en: str = "",
+                        actor: User | None = None) -> Organisation:
     organisation = Organisation.objects.create(name=name, name_en=name_en, code=code, level=level, parent=parent)
     organisation.path = f"{parent.path if parent else '/'}{organisation.pk}/"
     organisation.save(update_fields=["path"])
+    audit_record(actor=actor, action="organisation.created", subject=organisation, organisation_id=organisation.pk,
+                 data={"code": code, "name": name, "level": level, "parent": parent.code if parent else None})
     return organisation
 
 
@@ -43,6 +46,7 @@ def user_create(
     groups: list[SupportGroup] | tuple[SupportGroup, ...] = (),
     is_superuser: bool = False,
     language: str = "zh-hans",
+    actor: User | None = None,
 ) -> User:
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(_("The username is taken."), field_errors={"username": [_("The username is taken.")]})
@@ -65,19 +69,29 @@ def user_create(
         RoleAssignment.objects.create(user=user, role=role, organisation=organisation)
     for group in groups:
         GroupMembership.objects.create(user=user, group=group)
+    audit_record(actor=actor, action="user.created", subject=user, organisation_id=organisation.pk, data={
+        "username": username, "roles": list(roles), "groups": [g.code for g in groups], "is_superuser": is_superuser,
+    })
     return user
 
 
-def role_assign(*, user: User, role: str, organisation: Organisation, include_descendants: bool = True) -> RoleAssignment:
-    assignment, _created = RoleAssignment.objects.get_or_create(
+@transaction.atomic
+def role_assign(*, user: User, role: str, organisation: Organisation, include_descendants: bool = True,
+                actor: User | None = None) -> RoleAssignment:
+    assignment, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, organisation=organisation, defaults={"include_descendants": include_descendants}
     )
+    if created:
+        audit_record(actor=actor, action="role.assigned", subject=user, organisation_id=organisation.pk, data={
+            "role": role, "organisation": organisation.code, "include_descendants": include_descendants,
+        })
     user.__dict__.pop("role_grants", None)
     user.__dict__.pop("permissions", None)
     user.__dict__.pop("_org_scope_cache", None)
     return assignment
 
 
+@transaction.atomic
 def group_create(
     *,
     name: str,
@@ -88,12 +102,17 @@ def group_create(
     lead: User | None = None,
     members: list[User] | tuple[User, ...] = (),
     name_en: str = "",
+    actor: User | None = None,
 ) -> SupportGroup:
     group = SupportGroup.objects.create(
         name=name, name_en=name_en, code=code, organisation=organisation, line=line, strategy=strategy, lead=lead
     )
     for member in members:
         GroupMembership.objects.get_or_create(group=group, user=member)
+    audit_record(actor=actor, action="group.created", subject=group, subject_type="group", organisation_id=organisation.pk, data={
+        "code": code, "name": name, "line": line, "strategy": strategy,
+        "lead": lead.username if lead else None, "members": [m.username for m in members],
+    })
     return group
 
 
