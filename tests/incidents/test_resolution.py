@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from opsdesk.audit.models import AuditEntry
 from opsdesk.audit.services import audit_verify_chain
@@ -165,3 +167,31 @@ def test_no_call_back_before_resolution(world, make) -> None:
     with pytest.raises(TransitionNotAllowed) as caught:
         services.incident_record_callback(actor=world.desk, incident=incident.number, rating=5)
     assert caught.value.status == 409
+
+
+@pytest.mark.skipif("connection.vendor == 'sqlite'",
+                    reason="the SQLite test database is in memory and cannot be shared by threads; run on PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_schedulers_auto_confirming_at_once_close_each_record_once(world, make) -> None:
+    with clock.frozen_at(T0):
+        numbers = {make.resolved().number for _ in range(6)}
+    results: list[list[str]] = []
+
+    def run(barrier: threading.Barrier) -> None:
+        try:
+            barrier.wait()
+            with clock.frozen_at(T0 + dt.timedelta(days=4)):
+                results.append(services.incidents_auto_confirm())
+        finally:
+            connection.close()
+
+    barrier = threading.Barrier(2)
+    threads = [threading.Thread(target=run, args=(barrier,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    closed = [n for batch in results for n in batch]
+    assert len(results) == 2 and sorted(closed) == sorted(numbers)  # each record closed by exactly one of them
+    assert AuditEntry.objects.filter(action="incident.auto_confirmed").count() == 6
+    assert audit_verify_chain().intact
