@@ -146,6 +146,9 @@ class GroupMembership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="unique_group_membership")]
 
+    def __str__(self) -> str:
+        return f"{self.group} · {self.user}"
+
 
 class RoleAssignment(models.Model):
     """A role held in an organisation (and by default the organisations below it)."""
@@ -160,6 +163,9 @@ class RoleAssignment(models.Model):
             models.UniqueConstraint(fields=["user", "role", "organisation"], name="unique_role_assignment")
         ]
         verbose_name = _("role assignment")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
 
 
 class ApiToken(models.Model):

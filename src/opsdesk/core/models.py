@@ -29,3 +29,6 @@ class NumberSequence(models.Model):
 
     class Meta:
         db_table = "core_number_sequence"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"

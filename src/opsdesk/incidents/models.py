@@ -98,6 +98,9 @@ class IncidentWatcher(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "user"], name="unique_incident_watcher")]
 
+    def __str__(self) -> str:
+        return f"{self.incident_id} · {self.user}"
+
 
 class WorkLog(models.Model):
     """What a handler did, with the time spent (工时)."""
@@ -112,6 +115,9 @@ class WorkLog(models.Model):
         ordering = ["id"]
         verbose_name = _("work log")
 
+    def __str__(self) -> str:
+        return f"{self.author} · {self.minutes}"
+
 
 class Comment(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="comments")
@@ -123,6 +129,9 @@ class Comment(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("comment")
+
+    def __str__(self) -> str:
+        return self.body[:60]
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -142,6 +151,9 @@ class Attachment(models.Model):
         ordering = ["id"]
         verbose_name = _("attachment")
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class PriorityRule(models.Model):
     """One cell of the configurable impact × urgency → priority matrix."""
@@ -153,3 +165,6 @@ class PriorityRule(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["impact", "urgency"], name="unique_priority_cell")]
         verbose_name = _("priority matrix cell")
+
+    def __str__(self) -> str:
+        return f"{self.impact} × {self.urgency} → P{self.priority}"
