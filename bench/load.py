@@ -1,6 +1,6 @@
 """Load clients for the benchmark: latency of queues, filtered lists and search; throughput of creates.
 
-    .venv/bin/python bench/load.py --base http://127.0.0.1:8765 [--requests 200] [--create-seconds 25]
+    .venv/bin/python bench/load.py --base http://127.0.0.1:PORT [--requests 200] [--create-seconds 25]
 
 Run it against a server on 127.0.0.1 that serves the seeded database (see
 ``bench/run.sh``, which starts gunicorn, runs this and stops it). The setup
@@ -59,6 +59,7 @@ class Result:
     p95_ms: float
     max_ms: float
     per_second: float
+    server_cpu_ms: float = float("nan")  # gunicorn workers + PostgreSQL backends, CPU time per request
     note: str = ""
     samples: list[float] = field(default_factory=list, repr=False)
 
@@ -77,6 +78,49 @@ def summarise(scenario: str, group: str, samples: list[float], errors: int, elap
         p95_ms=round(percentile(samples, 0.95) * 1000, 1), max_ms=round(max(samples, default=float("nan")) * 1000, 1),
         per_second=round((len(samples)) / elapsed, 1) if elapsed else 0.0, note=note, samples=samples,
     )
+
+
+class ServerCpu:
+    """CPU time the server spent: its gunicorn workers and the PostgreSQL backends serving them.
+
+    Read from /proc, so the figure does not depend on how busy the rest of the machine is: on an idle
+    machine with N cores, about N × 1000 / (ms per request) requests per second fit.
+    """
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _cpu(pid: int, tick: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def _pids(self) -> list[int]:
+        from django.db import connection
+
+        workers = [int(p) for p in Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children").read_text().split()]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+            backends = [row[0] for row in cursor.fetchall()]
+        return workers + backends
+
+    def snapshot(self) -> dict[int, float] | None:
+        if not self.server_pid:
+            return None
+        return {pid: self._cpu(pid, self.tick) for pid in self._pids()}
+
+    def per_request(self, before: dict[int, float] | None, requests: int) -> float:
+        if before is None or not requests:
+            return float("nan")
+        after = self.snapshot() or {}
+        spent = sum(after.get(pid, 0.0) - before.get(pid, 0.0) for pid in after if pid in before)
+        spent += sum(cpu for pid, cpu in after.items() if pid not in before)  # backends opened meanwhile
+        return round(spent * 1000 / requests, 1)
 
 
 # Setup: tokens and the ids the scenarios draw from ------------------------------------------------
@@ -131,11 +175,10 @@ def prepare() -> dict:
 # Latency ---------------------------------------------------------------------------------------
 
 
-def measure(client: httpx.Client, token: str, paths: Callable[[], str], requests: int, time_limit: float,
-            warmup: int = 5) -> tuple[list[float], int, float, list[str]]:
+def measure(client: httpx.Client, token: str, paths: Callable[[], str], requests: int,
+            time_limit: float) -> tuple[list[float], int, float, list[str]]:
+    """Send ``requests`` GETs one after the other; (latencies of the good ones, errors, elapsed, first failures)."""
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
-    for _ in range(warmup):
-        client.get(paths(), headers=headers)
     samples: list[float] = []
     errors = 0
     failures: list[str] = []
@@ -201,17 +244,21 @@ def latency_scenarios(ctx: dict, rng: random.Random) -> list[tuple[str, str, str
 
 
 def run_latency(base: str, ctx: dict, requests: int, time_limit: float, rng: random.Random,
-                only: str | None) -> list[Result]:
+                only: str | None, cpu: ServerCpu) -> list[Result]:
     results = []
     with httpx.Client(base_url=base, timeout=30.0) as client:
         for group, name, user, paths in latency_scenarios(ctx, rng):
             if only and only not in group:
                 continue
-            samples, errors, elapsed, failures = measure(client, ctx["tokens"][user], paths, requests, time_limit)
+            token = ctx["tokens"][user]
+            measure(client, token, paths, 5, time_limit)  # warm-up, not counted
+            before = cpu.snapshot()
+            samples, errors, elapsed, failures = measure(client, token, paths, requests, time_limit)
             result = summarise(name, group, samples, errors, elapsed, "; ".join(failures))
+            result.server_cpu_ms = cpu.per_request(before, len(samples) + errors)
             results.append(result)
             print(f"  {group:7} {name:42} p50 {result.p50_ms:7.1f}  p95 {result.p95_ms:7.1f}  max {result.max_ms:7.1f} ms"
-                  f"  ({result.requests} req, {errors} errors)", flush=True)
+                  f"  server CPU {result.server_cpu_ms} ms/req  ({result.requests} req, {errors} errors)", flush=True)
     return results
 
 
@@ -233,7 +280,7 @@ def create_payload(ctx: dict, rng: random.Random, serial: int) -> dict:
     }
 
 
-def run_creates(base: str, ctx: dict, threads: int, seconds: float, seed: int) -> Result:
+def run_creates(base: str, ctx: dict, threads: int, seconds: float, seed: int, cpu: ServerCpu) -> Result:
     token = ctx["tokens"]["bench_desk"]
     deadline = time.perf_counter() + seconds
     lock = threading.Lock()
@@ -266,6 +313,7 @@ def run_creates(base: str, ctx: dict, threads: int, seconds: float, seed: int) -
                             failures.append(detail)
 
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    server_before = cpu.snapshot()
     started = time.perf_counter()
     pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
     for thread in pool:
@@ -280,8 +328,10 @@ def run_creates(base: str, ctx: dict, threads: int, seconds: float, seed: int) -
         note += "; first errors: " + " | ".join(failures)
     result = summarise(f"POST /api/v1/incidents ({threads} threads, {seconds:.0f} s)", "create", samples,
                        counts["errors"], elapsed, note)
+    result.server_cpu_ms = cpu.per_request(server_before, len(samples) + counts["errors"])
     print(f"  create  {result.scenario:42} {result.per_second:7.1f} req/s  p50 {result.p50_ms:.1f}  p95 {result.p95_ms:.1f}"
-          f"  max {result.max_ms:.1f} ms  ({result.requests} req, {result.errors} errors; {note})", flush=True)
+          f"  max {result.max_ms:.1f} ms  server CPU {result.server_cpu_ms} ms/req  ({result.requests} req, "
+          f"{result.errors} errors; {note})", flush=True)
     return result
 
 
@@ -301,20 +351,20 @@ def verdict(result: Result) -> str:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| group | scenario | requests | errors | p50 ms | p95 ms | max ms | req/s | target | |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| group | scenario | requests | errors | p50 ms | p95 ms | max ms | req/s | server CPU ms/req | target | |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for r in results:
         metric, target = TARGETS[r.group]
         goal = f"≥ {target:.0f}/s" if metric == "per_second" else f"p95 < {target:.0f} ms"
         lines.append(f"| {r.group} | {r.scenario} | {r.requests} | {r.errors} | {r.p50_ms} | {r.p95_ms} | {r.max_ms} "
-                     f"| {r.per_second} | {goal} | {verdict(r)} |")
+                     f"| {r.per_second} | {r.server_cpu_ms} | {goal} | {verdict(r)} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", default="http://127.0.0.1:8765")
+    parser.add_argument("--base", required=True, help="the server, e.g. http://127.0.0.1:8000")
     parser.add_argument("--requests", type=int, default=200, help="measured requests per latency scenario")
     parser.add_argument("--scenario-seconds", type=float, default=60, help="time limit per latency scenario")
     parser.add_argument("--create-threads", type=int, default=16)
@@ -322,18 +372,20 @@ def main() -> None:
     parser.add_argument("--only", choices=["queue", "list", "search", "create"], help="run one group only")
     parser.add_argument("--label", default="", help="a note on the server set-up, stored with the figures")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--server-pid", type=int, help="gunicorn's master process, to read the server's CPU time")
     args = parser.parse_args()
     if urlsplit(args.base).hostname not in ("127.0.0.1", "localhost"):
         sys.exit("The load clients only talk to a server on 127.0.0.1.")
     rng = random.Random(args.seed)
     ctx = prepare()
+    cpu = ServerCpu(args.server_pid)
     print(f"data: {ctx['data']}", flush=True)
     results: list[Result] = []
     if args.only != "create":
         results += run_latency(args.base, ctx, args.requests, args.scenario_seconds, rng,
-                               args.only if args.only else None)
+                               args.only if args.only else None, cpu)
     if args.only in (None, "create"):
-        results.append(run_creates(args.base, ctx, args.create_threads, args.create_seconds, args.seed))
+        results.append(run_creates(args.base, ctx, args.create_threads, args.create_seconds, args.seed, cpu))
     report = table(results)
     print()
     print(report)

@@ -6,14 +6,14 @@
 #   bench/run.sh --fresh         drop and re-seed the database first
 #   bench/run.sh --only search   any other option goes to bench/load.py (see its --help)
 #
-# Environment: BENCH_DB (opsdesk_bench), BENCH_INCIDENTS (1000000), BENCH_PORT (8765),
+# Environment: BENCH_DB (opsdesk_bench), BENCH_INCIDENTS (1000000), BENCH_PORT (a free one),
 # BENCH_WORKERS (2), BENCH_THREADS (1: sync workers; more: gthread workers with that many threads).
 # Figures are printed and written to bench/out/ (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DB=${BENCH_DB:-opsdesk_bench}
-PORT=${BENCH_PORT:-8765}
+PORT=${BENCH_PORT:-$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 WORKERS=${BENCH_WORKERS:-2}
 THREADS=${BENCH_THREADS:-1}
 INCIDENTS=${BENCH_INCIDENTS:-1000000}
@@ -47,8 +47,9 @@ server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
 
 for _ in $(seq 60); do
+    if ! kill -0 "$server_pid" 2>/dev/null; then echo "gunicorn did not start:"; cat bench/out/gunicorn.log; exit 1; fi
     if curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/api/v1/openapi.json"; then break; fi
     sleep 0.5
 done
 
-$PY bench/load.py --base "http://127.0.0.1:${PORT}" --label "$label, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version' postgres), $(nproc) cores" "$@"
+$PY bench/load.py --base "http://127.0.0.1:${PORT}" --server-pid "$server_pid" --label "$label, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version' postgres), $(nproc) cores" "$@"

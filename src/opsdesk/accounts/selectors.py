@@ -9,20 +9,33 @@ from .roles import ROLE_PERMISSIONS
 
 
 def organisation_ids_where(user: User, permission: str) -> frozenset[int]:
-    """The organisations in which ``user`` holds ``permission`` (through any role)."""
+    """The organisations in which ``user`` holds ``permission`` (through any role).
+
+    Cached on the user object per permission, and per set of grants: permissions that come from the same
+    role assignments (a desk agent's view, record, dispatch and close) cost one query between them.
+    """
     cache = user.__dict__.setdefault("_org_scope_cache", {})
     if permission in cache:
         return cache[permission]
     if user.is_superuser:
-        ids = frozenset(Organisation.objects.values_list("id", flat=True))
+        grants: tuple = ("all organisations",)
     else:
-        condition = Q(pk__in=[])
-        for role, org_id, path, include_descendants in user.role_grants:
-            if permission in ROLE_PERMISSIONS.get(role, frozenset()):
+        grants = tuple(sorted({
+            (org_id, path, include_descendants)
+            for role, org_id, path, include_descendants in user.role_grants
+            if permission in ROLE_PERMISSIONS.get(role, frozenset())
+        }))
+    if grants not in cache:
+        if user.is_superuser:
+            ids = frozenset(Organisation.objects.values_list("id", flat=True))
+        else:
+            condition = Q(pk__in=[])
+            for org_id, path, include_descendants in grants:
                 condition |= Q(path__startswith=path) if include_descendants else Q(pk=org_id)
-        ids = frozenset(Organisation.objects.filter(condition).values_list("id", flat=True))
-    cache[permission] = ids
-    return ids
+            ids = frozenset(Organisation.objects.filter(condition).values_list("id", flat=True))
+        cache[grants] = ids
+    cache[permission] = cache[grants]
+    return cache[permission]
 
 
 def holds_in(user: User, permission: str, organisation_id: int | None) -> bool:

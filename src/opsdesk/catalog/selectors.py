@@ -30,28 +30,31 @@ def category_list(*, service_id: int | None = None, q: str = "") -> QuerySet[Cat
 def routing_group_for(
     *, service: Service, category: Category | None, organisation: Organisation | None
 ) -> SupportGroup | None:
-    """The group the most specific active rule names: the category (or its parents), then the service."""
-    rules = list(
-        RoutingRule.objects.filter(service=service, is_active=True).select_related("group", "organisation")
-    )
-    org_path = organisation.path if organisation else ""
+    """The group the most specific active rule names: the category (or its parents), then the service.
 
-    def org_score(rule: RoutingRule) -> int | None:
-        if rule.organisation is None:
-            return 0
-        if org_path.startswith(rule.organisation.path):
-            return len(rule.organisation.path)
-        return None
-
-    lineage: list[int | None] = []
+    Among rules for the same category, one for the organisation or its nearest ancestor beats one for a
+    higher organisation, which beats one for every organisation. Only the rules that can apply are read:
+    those of the category's lineage and of the organisation's ancestors (its materialised path).
+    """
+    lineage: list[int] = []
     node = category
     while node is not None:
         lineage.append(node.pk)
         node = node.parent
-    lineage.append(None)
-    for category_id in lineage:
-        candidates = [(score, rule) for rule in rules if rule.category_id == category_id
-                      and (score := org_score(rule)) is not None]
+    ancestors = [int(part) for part in organisation.path.strip("/").split("/") if part] if organisation else []
+    rules = list(
+        RoutingRule.objects.filter(service=service, is_active=True)
+        .filter(Q(category__isnull=True) | Q(category_id__in=lineage))
+        .filter(Q(organisation__isnull=True) | Q(organisation_id__in=ancestors))
+        .select_related("group")
+        .order_by("id")
+    )
+
+    def org_score(rule: RoutingRule) -> int:
+        return 0 if rule.organisation_id is None else 1 + ancestors.index(rule.organisation_id)
+
+    for category_id in [*lineage, None]:
+        candidates = [rule for rule in rules if rule.category_id == category_id]
         if candidates:
-            return max(candidates, key=lambda pair: pair[0])[1].group
+            return max(candidates, key=org_score).group
     return None

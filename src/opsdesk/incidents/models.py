@@ -19,7 +19,10 @@ class Incident(Record):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"))
     state = models.CharField(_("state"), max_length=20, choices=IncidentState.choices, default=IncidentState.NEW)
-    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="incidents")
+    # Foreign keys that lead a composite index below carry no index of their own (db_index=False).
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="incidents", db_index=False
+    )
     category = models.ForeignKey(
         Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
     )
@@ -30,8 +33,12 @@ class Incident(Record):
     priority_reason = models.CharField(_("reason for the priority"), max_length=300, blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PORTAL)
 
-    requester = models.ForeignKey(User, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="+")
-    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+")
+    requester = models.ForeignKey(
+        User, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     contact_name = models.CharField(_("contact name"), max_length=120, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
@@ -39,10 +46,12 @@ class Incident(Record):
     created_by = models.ForeignKey(User, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+")
 
     assigned_group = models.ForeignKey(
-        SupportGroup, verbose_name=_("group"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        SupportGroup, verbose_name=_("group"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     assignee = models.ForeignKey(
-        User, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     escalation_path = models.JSONField(default=list, blank=True, editable=False)
     pending_reason = models.CharField(_("pending on"), max_length=20, choices=PendingReason.choices, blank=True)
@@ -84,6 +93,11 @@ class Incident(Record):
             models.Index(fields=["requester", "id"], name="inc_requester_idx"),
             models.Index(fields=["service", "state", "id"], name="inc_service_state_idx"),
             models.Index(fields=["state", "resolved_at"], name="inc_state_resolved_idx"),
+            # Queues and lists page newest first by id: queue=mine, group=…, queue=unassigned.
+            models.Index(fields=["assignee", "id"], name="inc_assignee_idx"),
+            models.Index(fields=["assigned_group", "id"], name="inc_group_idx"),
+            models.Index(fields=["assigned_group", "id"], name="inc_group_unassigned_idx",
+                         condition=models.Q(assignee__isnull=True)),
         ]
 
     @property
