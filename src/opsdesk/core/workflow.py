@@ -35,6 +35,12 @@ class Transition(Generic[R]):
         return state in self.sources
 
 
+def _state_label(record: Any, attr: str, state: Any) -> str:
+    """The state as the reader calls it (the field's choice label), not its stored code."""
+    display = getattr(record, f"get_{attr}_display", None)
+    return str(display()) if callable(display) else str(state)
+
+
 def _blank(value: Any) -> bool:
     """Missing, empty or only whitespace: a required input not given."""
     return value is None or value == [] or (isinstance(value, str) and not value.strip())
@@ -68,7 +74,7 @@ class Workflow(Generic[R]):
         if not transition.leaves_from(state):
             raise TransitionNotAllowed(
                 _("“%(transition)s” is not possible while the record is %(state)s.")
-                % {"transition": transition.label, "state": state},
+                % {"transition": transition.label, "state": _state_label(record, self.state_attr, state)},
             )
         if not transition.guard(actor, record):
             raise PermissionDenied(_("You may not %(transition)s this record.") % {"transition": transition.label})
