@@ -55,6 +55,15 @@ ACTIONS: dict[str, tuple[Promise, str, str]] = {
         gettext_lazy("Closed automatically: the requester did not answer in time"), "bi-clock-history", "success"),
 }
 UNKNOWN_ACTION = (gettext_lazy("%(actor)s: %(action)s"), "bi-dot", "")
+# Where a change came from (the audit entry's ``source`` code), as staff read it.
+SOURCES: dict[str, Promise] = {
+    "ui": gettext_lazy("web"),
+    "api": gettext_lazy("API"),
+    "cli": gettext_lazy("command line"),
+    "task": gettext_lazy("automatic task"),
+    "email": gettext_lazy("email"),
+    "demo": gettext_lazy("demo data"),
+}
 
 # What the creation entry shows of the initial values.
 CREATED_FIELDS = ("service", "category", "priority", "assigned_group", "assignee")
@@ -143,7 +152,7 @@ def build_timeline(entries: list[AuditEntry]) -> list[TimelineItem]:
         item = TimelineItem(
             at=entry.at, actor=actor, phrase=str(phrase) % {"actor": actor, "action": entry.action},
             icon=icon, tone=tone, internal=bool(data.get("internal")), reason=str(data.get("reason") or ""),
-            source=entry.source,
+            source=str(SOURCES.get(entry.source, entry.source)),
         )
         for name, pair in (data.get("changes") or {}).items():
             if name == "state" or not isinstance(pair, list) or len(pair) != 2:
