@@ -306,7 +306,6 @@ def incident_create(
 
     now = clock.now()
     incident = Incident(
-        number=next_number("INC", at=now),
         created_at=now,
         updated_at=now,
         title=title.strip(),
@@ -334,6 +333,9 @@ def incident_create(
         routed = routing_group_for(service=service, category=category, organisation=organisation)
         if routed is not None:
             _assign(incident, routed, None)
+    # Numbered last: the day's counter row stays locked until commit, so concurrent creates wait on
+    # each other only from here on, not through the checks and routing above.
+    incident.number = next_number("INC", at=now)
     incident.save()
     for upload in attachments:
         _store_attachment(incident, upload, actor)
