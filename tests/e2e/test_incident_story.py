@@ -63,7 +63,7 @@ def test_report_dispatch_escalate_resolve_confirm(browser: Any, live_server: Any
     portal.fill("textarea[name=description]", "点击导出后页面报错 500，影响月度结算。")
     portal.fill("input[name=contact_phone]", "13800000000")
     portal.set_input_files("input[name=attachments]", files=[
-        {"name": "error.txt", "mimeType": "text/plain", "buffer": "HTTP 500 at /export".encode()}])
+        {"name": "error.txt", "mimeType": "text/plain", "buffer": b"HTTP 500 at /export"}])
     with portal.expect_navigation():
         portal.click("form[action$='/portal/report/'] button[type=submit]")
     incident = Incident.objects.get(title="生产管理系统报表导出失败")

@@ -31,3 +31,6 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["recipient", "read_at", "id"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_label} → {self.recipient_id}"
