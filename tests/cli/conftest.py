@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +19,20 @@ def opsdesk_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_opsdesk(*args: str, data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_opsdesk(*args: str, data_dir: Path, timeout: float = 300,
+                extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     data_dir.parent.mkdir(parents=True, exist_ok=True)  # the working directory; opsdesk makes data_dir itself
-    return subprocess.run([sys.executable, "-m", "opsdesk", *args], env=opsdesk_env(data_dir), cwd=data_dir.parent,
+    env = {**opsdesk_env(data_dir), **(extra_env or {})}
+    return subprocess.run([sys.executable, "-m", "opsdesk", *args], env=env, cwd=data_dir.parent,
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def copy_of(demo_dir: Path, target: Path) -> Path:
+    """A data directory holding a copy of the demo's database, to change without touching the original."""
+    target.mkdir(parents=True)
+    with sqlite3.connect(demo_dir / "opsdesk.sqlite3") as source, sqlite3.connect(target / "opsdesk.sqlite3") as copy:
+        source.backup(copy)
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,6 @@
-"""Periodic work: the scheduler enqueues auto-confirm, the worker runs it, a second scheduler stands by."""
+"""Periodic work in process: the scheduler enqueues auto-confirm once a minute; a second one stands by.
+
+The worker running what the scheduler queued is tested as processes, in test_commands."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import datetime as dt
 import threading
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
@@ -19,7 +20,6 @@ from opsdesk.incidents.services import incident_create, incident_transition
 
 AUTO_CONFIRM = "opsdesk.incidents.tasks.auto_confirm_resolved"
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def resolved_days_ago(world, days: int) -> Incident:
@@ -95,19 +95,3 @@ def test_a_second_scheduler_stands_by_until_the_leader_lets_go(db, leadership) -
     leadership_released.set()
     thread.join(60)
     assert outcomes == [False, True]
-
-
-@pytest.mark.django_db(transaction=True)
-@override_settings(TASKS=DATABASE_QUEUE, REDIS_URL="", OPSDESK_AUTO_CONFIRM_DAYS=3)
-def test_opsdesk_worker_burst_runs_what_the_scheduler_queued(world) -> None:
-    stale = resolved_days_ago(world, 4)
-    lead = Leadership()
-    try:
-        assert tick(Schedule(periodic_tasks()), lead, now=1000.0) == [AUTO_CONFIRM]
-    finally:
-        lead.release()
-    stale.refresh_from_db()
-    assert stale.state == IncidentState.RESOLVED  # queued, not yet run
-    call_command("worker", "--burst", verbosity=0)
-    stale.refresh_from_db()
-    assert (stale.state, stale.auto_confirmed) == (IncidentState.CLOSED, True)

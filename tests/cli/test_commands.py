@@ -15,7 +15,7 @@ from django.db import connection
 from opsdesk.audit.models import AuditEntry
 from opsdesk.audit.services import audit_record
 
-from .conftest import opsdesk_env, run_opsdesk
+from .conftest import copy_of, opsdesk_env, run_opsdesk
 
 
 def test_python_m_opsdesk_runs_a_django_command(tmp_path: Path) -> None:
@@ -73,16 +73,11 @@ def test_demo_refuses_a_port_in_use(demo_dir: Path) -> None:
 
 
 def test_audit_verify_passes_then_names_the_entry_a_raw_update_changed(demo_dir: Path, tmp_path: Path) -> None:
-    # Work on a copy: the session's demo directory stays intact for the other tests.
-    data_dir = tmp_path / "copy"
-    data_dir.mkdir()
-    source = sqlite3.connect(demo_dir / "opsdesk.sqlite3")
-    target = sqlite3.connect(data_dir / "opsdesk.sqlite3")
-    source.backup(target)
-    source.close()
+    data_dir = copy_of(demo_dir, tmp_path / "copy")  # the session's demo directory stays intact
     intact = run_opsdesk("audit", "verify", data_dir=data_dir)
     assert intact.returncode == 0, intact.stderr
     assert "audit chain intact" in intact.stdout
+    target = sqlite3.connect(data_dir / "opsdesk.sqlite3")
     (victim,) = target.execute(
         "SELECT id FROM audit_auditentry WHERE action = 'incident.resolved' ORDER BY id LIMIT 1").fetchone()
     target.execute("UPDATE audit_auditentry SET actor_name = 'someone-else' WHERE id = ?", (victim,))
@@ -103,3 +98,25 @@ def test_audit_verify_in_process_reports_the_first_tampered_entry(capsys) -> Non
         cursor.execute(f"UPDATE {table} SET data = %s WHERE id = %s", ['{"n": 99}', entries[1].pk])
     with pytest.raises(CommandError, match=f"broken at entry {entries[1].pk}"):
         call_command("audit", "verify")
+
+
+def test_the_scheduler_queues_auto_confirm_and_the_worker_runs_it(demo_dir: Path, tmp_path: Path) -> None:
+    data_dir = copy_of(demo_dir, tmp_path / "queue")
+    now_stale = {"OPSDESK_AUTO_CONFIRM_DAYS": "0"}  # every resolved incident has waited long enough
+
+    def count(sql: str) -> int:
+        with sqlite3.connect(data_dir / "opsdesk.sqlite3") as db:
+            return db.execute(sql).fetchone()[0]
+
+    resolved = "SELECT count(*) FROM incidents_incident WHERE state = 'resolved'"
+    waiting = count(resolved)
+    assert waiting > 0
+    queued = run_opsdesk("scheduler", "--once", data_dir=data_dir, extra_env=now_stale)
+    assert queued.returncode == 0, queued.stderr
+    assert "enqueued: opsdesk.incidents.tasks.auto_confirm_resolved" in queued.stdout
+    assert count(resolved) == waiting  # queued, not run
+    worked = run_opsdesk("worker", "--burst", data_dir=data_dir, extra_env=now_stale)
+    assert worked.returncode == 0, worked.stderr
+    assert count(resolved) == 0
+    assert count("SELECT count(*) FROM audit_auditentry WHERE action = 'incident.auto_confirmed' "
+                 "AND actor_id IS NULL AND source = 'task'") >= waiting

@@ -5,21 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.utils import timezone
 
-_frozen: dt.datetime | None = None
+# Per thread (and per asyncio task): two threads freezing the clock at once must not undo each other.
+_frozen: ContextVar[dt.datetime | None] = ContextVar("opsdesk_clock_frozen", default=None)
 
 
 def now() -> dt.datetime:
-    return _frozen if _frozen is not None else timezone.now()
+    frozen = _frozen.get()
+    return frozen if frozen is not None else timezone.now()
 
 
 @contextmanager
 def frozen_at(moment: dt.datetime) -> Iterator[None]:
-    global _frozen
-    previous, _frozen = _frozen, moment
+    token = _frozen.set(moment)
     try:
         yield
     finally:
-        _frozen = previous
+        _frozen.reset(token)
