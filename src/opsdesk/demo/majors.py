@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 MAIL_OUTAGE = Fault(
     "mail", "delivery", "江苏省公司邮件系统无法收发邮件",
-    "上午 9:20 起，省公司本部及多个市公司反映 Outlook 提示“正在尝试连接”，网页版邮箱也无法打开，"
+    "省公司本部及多个市公司同时反映 Outlook 提示“正在尝试连接”，网页版邮箱也无法打开，"
     "内外部邮件均无法收发。",
     "邮件服务器存储控制器故障，已切换至备用节点并恢复全部邮箱数据。", "hardware", first_line="l2")
 MAIL_CHILDREN = (
@@ -78,7 +78,8 @@ def plan_majors(teller: Teller) -> list[tuple[dt.datetime, Story]]:
 def _mail_outage(teller: Teller) -> list[tuple[dt.datetime, Story]]:
     """Under way: flagged, four children linked, two updates posted, engineers at work."""
     manager, desk = teller.people["incident_manager"], teller.people["desk"]
-    start = teller.now - dt.timedelta(hours=5)
+    start = teller.in_office_hours(teller.now - dt.timedelta(hours=5), teller.now - dt.timedelta(hours=30),
+                                   teller.now - dt.timedelta(hours=5))
     major = _major(teller, MAIL_OUTAGE, "xuwen", "hy-js-mail-l2")
     major.then(4, lambda: incidents.incident_flag_major(actor=manager, incident=major.number, version=None,
                                                         reason="省公司及多个市公司邮件中断"))

@@ -355,12 +355,26 @@ class Teller:
         gaps = {S.NEW: (5, 600), S.ASSIGNED: (10, 1440), S.IN_PROGRESS: (10, 2880), S.PENDING: (30, 4320),
                 S.RESOLVED: (30, self.days * 1440 * 0.6)}
         if story.target in gaps:
-            return self.now - dt.timedelta(minutes=rng.uniform(*gaps[story.target])) - duration
-        earliest = self.now - dt.timedelta(days=HISTORY_DAYS)
-        latest = self.now - duration - dt.timedelta(hours=1)
-        start = earliest + (latest - earliest) * rng.random() if latest > earliest else latest
-        office = start.astimezone(SHANGHAI).replace(hour=rng.randrange(8, 18), minute=rng.randrange(60))
-        return office if office + duration < latest else start
+            low, high = gaps[story.target]
+            start = self.now - dt.timedelta(minutes=rng.uniform(low, high)) - duration
+            # An open record may look a day older; a resolved one must stay inside the auto-confirm window.
+            slack = high if story.target == S.RESOLVED else high + 1440
+            earliest = self.now - dt.timedelta(minutes=slack) - duration
+            latest = self.now - dt.timedelta(minutes=low) - duration
+        else:
+            earliest = self.now - dt.timedelta(days=HISTORY_DAYS)
+            latest = self.now - duration - dt.timedelta(hours=1)
+            start = earliest + (latest - earliest) * rng.random() if latest > earliest else latest
+        return self.in_office_hours(start, earliest, latest)
+
+    def in_office_hours(self, start: dt.datetime, earliest: dt.datetime, latest: dt.datetime) -> dt.datetime:
+        """Move a start outside 8:00–19:00 in Shanghai into the working day before it, if the window allows."""
+        local = start.astimezone(SHANGHAI)
+        if 8 <= local.hour < 19:
+            return start
+        day = local.date() - dt.timedelta(days=1 if local.hour < 8 else 0)
+        moved = dt.datetime.combine(day, dt.time(self.rng.randrange(8, 18), self.rng.randrange(60)), SHANGHAI)
+        return moved if earliest <= moved <= latest else start
 
 
 def tell(cast: Cast, *, count: int, rng: random.Random, now: dt.datetime) -> Counter[str]:
