@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from opsdesk.accounts import services as accounts
 from opsdesk.accounts.models import Organisation, SupportGroup, User
 from opsdesk.accounts.roles import Role
 from opsdesk.catalog.models import Category, RoutingRule, Service
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # The shared world creates a dozen users; the default PBKDF2 costs ~0.5 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """Attachments land in a fresh directory per test, never in ``var/``."""
+    root = tmp_path / "attachments"
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Sign-in throttling counts failures in the cache: every test starts and ends with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @dataclass

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.services import api_token_create
@@ -14,12 +13,6 @@ from opsdesk.incidents import services
 from opsdesk.incidents.models import Incident
 
 from .expect import ApiClient
-
-
-@pytest.fixture(autouse=True)
-def _fast_and_clean(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()  # sign-in throttling counts live in the cache
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 
 @needs_threads
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_numbers_are_unique_when_many_writers_ask_at_once() -> None:
     moment = dt.datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
@@ -109,7 +109,7 @@ def test_numbers_are_unique_when_many_writers_ask_at_once() -> None:
 
 
 @needs_threads
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_incidents_reported_at_once_get_distinct_numbers_and_a_sound_audit_chain(world) -> None:
     reporters = [world.requester, world.requester2, world.viewer_a, world.l1, world.l2, world.desk]
 

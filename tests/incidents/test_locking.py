@@ -133,7 +133,7 @@ def _at_once(*works: Callable[[], Any]) -> list[Any]:
 
 @pytest.mark.skipif("connection.vendor == 'sqlite'",
                     reason="the SQLite test database is in memory and cannot be shared by threads; run on PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_engineers_taking_the_same_record_at_once_one_wins(world, make) -> None:
     incident = make.assigned()
     outcomes = _at_once(lambda: step(incident, world.l1, "accept"), lambda: step(incident, world.l1b, "accept"))
@@ -148,7 +148,7 @@ def test_two_engineers_taking_the_same_record_at_once_one_wins(world, make) -> N
 
 @pytest.mark.skipif("connection.vendor == 'sqlite'",
                     reason="the SQLite test database is in memory and cannot be shared by threads; run on PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_editors_saving_the_same_version_at_once_one_is_refused(world, make) -> None:
     incident = make.report()
 

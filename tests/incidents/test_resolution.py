@@ -171,7 +171,7 @@ def test_no_call_back_before_resolution(world, make) -> None:
 
 @pytest.mark.skipif("connection.vendor == 'sqlite'",
                     reason="the SQLite test database is in memory and cannot be shared by threads; run on PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_schedulers_auto_confirming_at_once_close_each_record_once(world, make) -> None:
     with clock.frozen_at(T0):
         numbers = {make.resolved().number for _ in range(6)}
