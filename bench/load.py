@@ -217,6 +217,8 @@ def latency_scenarios(ctx: dict, rng: random.Random) -> list[tuple[str, str, str
         return lambda: lst(q=rng.choice(pool))
 
     return [
+        # Not a target: the cheapest authenticated endpoint, the floor every request of this stack pays.
+        ("reference", "GET /api/v1/services (floor)", "bench_desk", lambda: "/api/v1/services"),
         ("queue", "queue=mine (engineer, all states)", "bench_eng", lambda: lst(queue="mine")),
         ("queue", "queue=mine&state=open (engineer)", "bench_eng", lambda: lst(queue="mine", state=open_states)),
         ("queue", "queue=my_groups (engineer)", "bench_eng", lambda: lst(queue="my_groups")),
@@ -337,10 +339,12 @@ def run_creates(base: str, ctx: dict, threads: int, seconds: float, seed: int, c
 
 # Report ----------------------------------------------------------------------------------------
 
-TARGETS = {"queue": ("p95_ms", 100.0), "list": ("p95_ms", 100.0), "search": ("p95_ms", 300.0), "create": ("per_second", 300.0)}
+TARGETS = {"reference": ("p95_ms", float("inf")), "queue": ("p95_ms", 100.0), "list": ("p95_ms", 100.0), "search": ("p95_ms", 300.0), "create": ("per_second", 300.0)}
 
 
 def verdict(result: Result) -> str:
+    if result.group == "reference":
+        return "-"
     metric, target = TARGETS[result.group]
     value = getattr(result, metric)
     ok = value >= target if metric == "per_second" else value < target
@@ -357,6 +361,8 @@ def table(results: list[Result]) -> str:
     for r in results:
         metric, target = TARGETS[r.group]
         goal = f"≥ {target:.0f}/s" if metric == "per_second" else f"p95 < {target:.0f} ms"
+        if r.group == "reference":
+            goal = "(none)"
         lines.append(f"| {r.group} | {r.scenario} | {r.requests} | {r.errors} | {r.p50_ms} | {r.p95_ms} | {r.max_ms} "
                      f"| {r.per_second} | {r.server_cpu_ms} | {goal} | {verdict(r)} |")
     return "\n".join(lines)
@@ -369,7 +375,7 @@ def main() -> None:
     parser.add_argument("--scenario-seconds", type=float, default=60, help="time limit per latency scenario")
     parser.add_argument("--create-threads", type=int, default=16)
     parser.add_argument("--create-seconds", type=float, default=25)
-    parser.add_argument("--only", choices=["queue", "list", "search", "create"], help="run one group only")
+    parser.add_argument("--only", choices=["reference", "queue", "list", "search", "create"], help="run one group only")
     parser.add_argument("--label", default="", help="a note on the server set-up, stored with the figures")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--server-pid", type=int, help="gunicorn's master process, to read the server's CPU time")
@@ -377,6 +383,7 @@ def main() -> None:
     if urlsplit(args.base).hostname not in ("127.0.0.1", "localhost"):
         sys.exit("The load clients only talk to a server on 127.0.0.1.")
     rng = random.Random(args.seed)
+    load_before = os.getloadavg()
     ctx = prepare()
     cpu = ServerCpu(args.server_pid)
     print(f"data: {ctx['data']}", flush=True)
@@ -387,16 +394,20 @@ def main() -> None:
     if args.only in (None, "create"):
         results.append(run_creates(args.base, ctx, args.create_threads, args.create_seconds, args.seed, cpu))
     report = table(results)
+    load_after = os.getloadavg()
+    machine = (f"load average (1, 5, 15 min) at the start {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
+               f"at the end {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}")
     print()
     print(report)
+    print(machine)
     OUT.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     payload = {
         "at": time.strftime("%Y-%m-%d %H:%M:%S %z"), "label": args.label, "base": args.base, "data": ctx["data"],
-        "load_average": os.getloadavg(), "results": [{k: v for k, v in asdict(r).items() if k != "samples"} for r in results],
+        "load_average": {"start": load_before, "end": load_after}, "results": [{k: v for k, v in asdict(r).items() if k != "samples"} for r in results],
     }
     (OUT / f"results-{stamp}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
-    (OUT / f"results-{stamp}.md").write_text(f"{args.label}\n\ndata: {ctx['data']}\n\n{report}\n")
+    (OUT / f"results-{stamp}.md").write_text(f"{args.label}; {machine}\n\ndata: {ctx['data']}\n\n{report}\n")
     print(f"\nwritten to {OUT / f'results-{stamp}.md'}")
 
 

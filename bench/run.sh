@@ -7,14 +7,14 @@
 #   bench/run.sh --only search   any other option goes to bench/load.py (see its --help)
 #
 # Environment: BENCH_DB (opsdesk_bench), BENCH_INCIDENTS (1000000), BENCH_PORT (a free one),
-# BENCH_WORKERS (2), BENCH_THREADS (1: sync workers; more: gthread workers with that many threads).
+# BENCH_WORKERS (4), BENCH_THREADS (1: sync workers; more: gthread workers with that many threads).
 # Figures are printed and written to bench/out/ (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DB=${BENCH_DB:-opsdesk_bench}
 PORT=${BENCH_PORT:-$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
-WORKERS=${BENCH_WORKERS:-2}
+WORKERS=${BENCH_WORKERS:-4}
 THREADS=${BENCH_THREADS:-1}
 INCIDENTS=${BENCH_INCIDENTS:-1000000}
 PY=.venv/bin/python
@@ -53,3 +53,8 @@ for _ in $(seq 60); do
 done
 
 $PY bench/load.py --base "http://127.0.0.1:${PORT}" --server-pid "$server_pid" --label "$label, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version' postgres), $(nproc) cores" "$@"
+
+case " $* " in
+    *" --only "*) ;;
+    *) echo; bench/chain.sh | tee -a "$(ls -t bench/out/results-*.md | head -1)" ;;
+esac
