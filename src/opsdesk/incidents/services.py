@@ -94,13 +94,18 @@ def priority_for(*, impact: int, urgency: int) -> int:
     return cell or rules.DEFAULT_PRIORITY_MATRIX[(impact, urgency)]
 
 
-def _lock(incident: Incident | str, version: int | None) -> Incident:
+def _lock(incident: Incident | str) -> Incident:
     number = incident.number if isinstance(incident, Incident) else incident
     locked = Incident.objects.select_for_update().filter(number=number).first()
     if locked is None:
         raise NotFound(_("Incident %(number)s does not exist.") % {"number": number})
+    return locked
+
+
+def _check_version(locked: Incident, version: int | None) -> None:
+    """Refuse a write made against an older version of the locked record (``None``: no check asked)."""
     if version is None:
-        return locked
+        return
     try:
         yours = int(version)
     except (TypeError, ValueError):
@@ -111,7 +116,6 @@ def _lock(incident: Incident | str, version: int | None) -> Incident:
               "Reload it and apply your change again.")
             % {"number": locked.number, "current": locked.version, "yours": yours}
         )
-    return locked
 
 
 def _save(incident: Incident, before: dict[str, Any]) -> dict[str, list[Any]]:
@@ -358,11 +362,11 @@ def incident_update(*, actor: User, incident: Incident | str, version: int | Non
     if unknown:
         raise ValidationFailed(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
                                field_errors={f: [_("This field cannot be changed here.")] for f in unknown})
-    locked = _lock(incident, None)
+    locked = _lock(incident)
     _require_view(actor, locked)
     if not rules.can_edit(actor, locked):
         raise PermissionDenied(_("You may not change %(number)s.") % {"number": locked.number})
-    _lock(locked, version)
+    _check_version(locked, version)
     before = _snapshot(locked)
     if "occurred_at" in fields:
         fields["occurred_at"] = _occurred_at(fields["occurred_at"])
@@ -437,21 +441,20 @@ def incident_transition(
     *, actor: User, incident: Incident | str, transition: str, version: int | None = None, **inputs: Any
 ) -> Incident:
     """Take one named transition of the incident workflow."""
-    locked = _lock(incident, None)
+    locked = _lock(incident)
     _require_view(actor, locked)
     step = INCIDENT_WORKFLOW.check(actor, locked, transition, inputs)
-    _lock(locked, version)
+    _check_version(locked, version)
     before = _snapshot(locked)
     reason = (inputs.get("reason") or "").strip()
     data: dict[str, Any] = {"transition": step.name}
     if reason:
         data["reason"] = reason
     now = clock.now()
-    handler = _APPLY[step.name]
-    extra = handler(actor, locked, inputs, now) or {}
+    if step.target is not None:
+        locked.state = step.target  # a step may refine it (a reopened record with no group goes back to new)
+    extra = _APPLY[step.name](actor, locked, inputs, now) or {}
     data.update(extra.pop("data", {}))
-    if step.target is not None and step.name not in ("assign", "escalate", "return", "reject", "reopen"):
-        locked.state = step.target
     changes = _save(locked, before)
     data["changes"] = changes
     audit_record(actor=actor, action=f"incident.{_PAST[step.name]}", subject=locked, data=data)
@@ -684,13 +687,13 @@ def incident_watch(*, actor: User, incident: Incident | str, user: User | None =
 @transaction.atomic
 def incident_flag_major(*, actor: User, incident: Incident | str, version: int | None, owner: User | None = None,
                         reason: str = "") -> Incident:
-    locked = _lock(incident, None)
+    locked = _lock(incident)
     _require_view(actor, locked)
     if not rules.can_manage_major(actor, locked):
         raise PermissionDenied(_("Only an incident manager may flag a major incident."))
     if not locked.is_open:
         raise TransitionNotAllowed(_("Only an open incident can be flagged major."), code="not_open")
-    _lock(locked, version)
+    _check_version(locked, version)
     before = _snapshot(locked)
     locked.is_major, locked.major_owner = True, owner or actor
     if locked.priority != Priority.CRITICAL:
@@ -703,13 +706,13 @@ def incident_flag_major(*, actor: User, incident: Incident | str, version: int |
 
 @transaction.atomic
 def incident_link_child(*, actor: User, major: Incident | str, child: Incident | str) -> Incident:
-    parent = _lock(major, None)
+    parent = _lock(major)
     _require_view(actor, parent)
     if not rules.can_manage_major(actor, parent):
         raise PermissionDenied(_("Only an incident manager may link incidents to a major incident."))
     if not parent.is_major:
         raise _fail("major", _("%(number)s is not a major incident.") % {"number": parent.number})
-    linked = _lock(child, None)
+    linked = _lock(child)
     _require_view(actor, linked)
     if linked.pk == parent.pk or linked.is_major:
         raise _fail("child", _("A major incident cannot be linked under another."))
@@ -748,7 +751,7 @@ def incident_post_major_update(*, actor: User, major: Incident | str, body: str)
 @transaction.atomic
 def incident_record_callback(*, actor: User, incident: Incident | str, rating: Any, comment: str = "") -> Incident:
     """The desk records the answer of a satisfaction call-back (回访)."""
-    locked = _lock(incident, None)
+    locked = _lock(incident)
     _require_view(actor, locked)
     if not rules.can_close(actor, locked):
         raise PermissionDenied(_("Only the service desk records call-backs."))
