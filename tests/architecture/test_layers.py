@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "opsdesk"
-DOMAIN_APPS = {"incidents", "catalog", "notifications", "api", "ui", "demo"}
+DOMAIN_APPS = {"incidents", "catalog", "calendars", "sla", "cmdb", "reports", "notifications", "api", "ui", "demo"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -10,9 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Swagger
 
 from opsdesk.accounts.api import router as accounts_router
+from opsdesk.calendars.api import router as calendars_router
 from opsdesk.catalog.api import router as catalog_router
+from opsdesk.cmdb.api import router as cmdb_router
 from opsdesk.incidents.api import router as incidents_router
 from opsdesk.notifications.api import router as notifications_router
+from opsdesk.reports.api import router as reports_router
+from opsdesk.sla.api import router as sla_router
 
 from . import errors
 from .auth import API_AUTH
@@ -87,6 +91,10 @@ api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", incidents_router)
 api.add_router("/", notifications_router)
+api.add_router("/", calendars_router)
+api.add_router("/", sla_router)
+api.add_router("/", cmdb_router)
+api.add_router("/", reports_router)
 
 
 def api_index(request: HttpRequest) -> JsonResponse:

@@ -34,6 +34,45 @@ class BilingualName(models.Model):
         return self.name_en if language.startswith("en") and self.name_en else self.name
 
 
+class ApplicationLevel(models.TextChoices):
+    SYSTEM = "system", _("System")
+    SUBSYSTEM = "subsystem", _("Subsystem")
+    PLATFORM = "platform", _("Platform")
+    MODULE = "module", _("Module")
+
+
+# The level a child of each level has: system → subsystem → platform → module.
+CHILD_LEVEL = {
+    ApplicationLevel.SYSTEM: ApplicationLevel.SUBSYSTEM,
+    ApplicationLevel.SUBSYSTEM: ApplicationLevel.PLATFORM,
+    ApplicationLevel.PLATFORM: ApplicationLevel.MODULE,
+}
+
+
+class ApplicationNode(BilingualName):
+    """A node of the application catalogue (应用目录): system → subsystem → platform → module."""
+
+    level = models.CharField(_("level"), max_length=20, choices=ApplicationLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    owner_group = models.ForeignKey(
+        SupportGroup, verbose_name=_("owner group"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["parent_id", "name"]
+        verbose_name = _("application catalogue node")
+        verbose_name_plural = _("application catalogue")
+
+
 class Service(BilingualName):
     """A business system or IT service that incidents are reported against."""
 
@@ -42,6 +81,10 @@ class Service(BilingualName):
     description = models.TextField(_("description"), blank=True)
     owner_group = models.ForeignKey(
         SupportGroup, verbose_name=_("owner group"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    application = models.ForeignKey(
+        ApplicationNode, verbose_name=_("application"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="services",
     )
     is_active = models.BooleanField(_("active"), default=True)
 

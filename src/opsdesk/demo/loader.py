@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from opsdesk.accounts.models import User
 from opsdesk.audit import context
@@ -17,6 +18,13 @@ from opsdesk.core import clock
 from .seed import NAMED_USERS, build_cast, demo_loaded
 from .stories import HISTORY_DAYS, tell
 
+# Each app's demo seeding, by dotted path of a function ``seed_demo(*, now, rng)``: the first list runs
+# once the organisation, people, groups and services exist and before any incident is told (calendars,
+# SLAs, the application catalogue); the second after the incidents (the CMDB links demo incidents).
+BEFORE_INCIDENTS: list[str] = [
+]
+AFTER_INCIDENTS: list[str] = [
+]
 DEFAULT_INCIDENTS = 300
 DEFAULT_SEED = 20261127
 
@@ -49,7 +57,11 @@ def load_demo(*, incidents: int = DEFAULT_INCIDENTS, seed: int = DEFAULT_SEED,
     now = now or clock.now()
     with context.bound(source="demo"), transaction.atomic():
         cast = build_cast(at=now - dt.timedelta(days=HISTORY_DAYS + 1), rng=rng)
+        for path in BEFORE_INCIDENTS:
+            import_string(path)(now=now, rng=rng)
         states: Counter[str] = tell(cast, count=incidents, rng=rng, now=now)
+        for path in AFTER_INCIDENTS:
+            import_string(path)(now=now, rng=rng)
     return LoadReport(users=len(cast.people), incidents=sum(states.values()), states=dict(states),
                       seconds=time.monotonic() - started)
 

@@ -10,4 +10,9 @@ urlpatterns = [
     path("", include("opsdesk.accounts.urls")),
     path("", include("opsdesk.incidents.urls")),
     path("", include("opsdesk.notifications.urls")),
+    path("", include("opsdesk.catalog.urls")),
+    path("", include("opsdesk.calendars.urls")),
+    path("", include("opsdesk.sla.urls")),
+    path("", include("opsdesk.cmdb.urls")),
+    path("", include("opsdesk.reports.urls")),
 ]

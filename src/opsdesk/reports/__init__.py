@@ -1,0 +1,1 @@
+"""Reports: SLA compliance, man-hours and cost, and their Excel exports."""

@@ -1,0 +1,1 @@
+"""Service level agreements, operational targets and the clocks that run on every incident."""
