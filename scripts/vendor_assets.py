@@ -60,6 +60,15 @@ PACKAGES = (
             "font/fonts/bootstrap-icons.woff2": "font/fonts/bootstrap-icons.woff2",
         },
     ),
+    Package(  # the CMDB's maps (信息系统运行图, 信息内容应用图)
+        name="cytoscape",
+        version="3.35.0",
+        integrity="sha512-sMvBIXiGMnhkCaWz2R06FwF/27MNlS+Tqvi17foO9UhnUg3XGZccKjxsvEqQFAQYMSSZmN5SxYzUYlQ0DOJJ3g==",
+        files={
+            "LICENSE": "LICENSE",
+            "dist/cytoscape.min.js": "cytoscape.min.js",
+        },
+    ),
 )
 
 
