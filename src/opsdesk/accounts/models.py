@@ -52,6 +52,10 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True, default="zh-hans")
     time_zone = models.CharField(_("time zone"), max_length=60, default="Asia/Shanghai")
+    staff_level = models.ForeignKey(
+        "StaffLevel", verbose_name=_("staff level"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users",
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -185,3 +189,44 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class StaffLevel(models.Model):
+    """A staff level (人员级别): junior, intermediate, senior, expert, vendor engineer …; its cost rate changes over time."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    rank = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["rank", "code"]
+        verbose_name = _("staff level")
+        verbose_name_plural = _("staff levels")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffLevelRate(models.Model):
+    """The level's cost per hour (CNY) from ``effective_from`` (a date in the organisation's zone) on.
+
+    A rate is never changed once work was priced with it: a new rate starts on a later date, so last
+    year's work keeps last year's rate.
+    """
+
+    level = models.ForeignKey(StaffLevel, verbose_name=_("staff level"), on_delete=models.CASCADE, related_name="rates")
+    effective_from = models.DateField(_("effective from"))
+    hourly_rate = models.DecimalField(_("cost per hour (CNY)"), max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["level", "-effective_from"]
+        verbose_name = _("staff level rate")
+        constraints = [
+            models.UniqueConstraint(fields=["level", "effective_from"], name="unique_staff_level_rate_date"),
+            models.CheckConstraint(condition=models.Q(hourly_rate__gte=0), name="staff_level_rate_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} · {self.effective_from} · {self.hourly_rate}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
 
-from .models import ApiToken, Organisation, SupportGroup, User
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import ApiToken, Organisation, StaffLevel, StaffLevelRate, SupportGroup, User
 from .roles import ROLE_PERMISSIONS
 
 
@@ -70,3 +72,17 @@ def group_list(*, user: User, q: str = "") -> QuerySet[SupportGroup]:
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     """The user's own API tokens, newest first (revoked ones included, marked by ``revoked_at``)."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def staff_level_list() -> QuerySet[StaffLevel]:
+    """Every staff level with its rates (newest first) and its number of people."""
+    return StaffLevel.objects.annotate(people=Count("users", filter=Q(users__is_active=True))).prefetch_related(
+        Prefetch("rates", queryset=StaffLevelRate.objects.order_by("-effective_from"))
+    )
+
+
+def staff_level_rate_on(level: StaffLevel | None, day: dt.date) -> StaffLevelRate | None:
+    """The level's rate in effect on ``day``: the one with the latest ``effective_from`` not after it."""
+    if level is None:
+        return None
+    return StaffLevelRate.objects.filter(level=level, effective_from__lte=day).order_by("-effective_from").first()

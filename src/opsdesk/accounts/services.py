@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.cache import cache
@@ -15,7 +18,17 @@ from opsdesk.audit.services import audit_record
 from opsdesk.core import clock
 from opsdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 
-from .models import ApiToken, GroupMembership, Organisation, RoleAssignment, SupportGroup, User
+from .models import (
+    ApiToken,
+    GroupMembership,
+    Organisation,
+    RoleAssignment,
+    StaffLevel,
+    StaffLevelRate,
+    SupportGroup,
+    User,
+)
+from .roles import Permission as P
 
 SIGN_IN_ATTEMPTS = 5
 SIGN_IN_WINDOW_SECONDS = 15 * 60
@@ -114,6 +127,132 @@ def group_create(
         "lead": lead.username if lead else None, "members": [m.username for m in members],
     })
     return group
+
+
+# Staff levels and their cost rates (人员级别) ---------------------------------------------------
+
+
+def _require_admin(actor: User | None) -> None:
+    """Staff levels are configuration: administrators only (``None`` is the system: demo, commands)."""
+    if actor is not None and not actor.holds(P.ADMINISTER):
+        raise PermissionDenied(_("Only administrators may change staff levels and cost rates."))
+
+
+def _clean_level_fields(*, code: str, name: str, name_en: str, level: StaffLevel | None) -> dict[str, str]:
+    values = {"code": (code or "").strip(), "name": (name or "").strip(), "name_en": (name_en or "").strip()}
+    errors: dict[str, list[str]] = {}
+    if not values["code"]:
+        errors["code"] = [_("This field is required.")]
+    elif len(values["code"]) > 40 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in values["code"]):
+        errors["code"] = [_("Use at most 40 letters, digits, hyphens or underscores.")]
+    elif StaffLevel.objects.filter(code=values["code"]).exclude(pk=level.pk if level else None).exists():
+        errors["code"] = [_("Another staff level has this code.")]
+    if not values["name"]:
+        errors["name"] = [_("This field is required.")]
+    elif len(values["name"]) > 80:
+        errors["name"] = [_("At most 80 characters.")]
+    if len(values["name_en"]) > 80:
+        errors["name_en"] = [_("At most 80 characters.")]
+    if errors:
+        raise ValidationFailed(_("The staff level is not valid."), field_errors=errors)
+    return values
+
+
+def _clean_rate(hourly_rate: Any) -> Decimal:
+    try:
+        rate = Decimal(str(hourly_rate).strip())
+    except (InvalidOperation, ValueError):
+        rate = None
+    if rate is None or not rate.is_finite():
+        raise ValidationFailed(_("Enter the cost per hour as a number."),
+                               field_errors={"hourly_rate": [_("Enter a number such as 180.00.")]})
+    if rate < 0:
+        raise ValidationFailed(_("A cost per hour cannot be negative."),
+                               field_errors={"hourly_rate": [_("Enter a value of at least 0.")]})
+    if rate != rate.quantize(Decimal("0.01")) or rate >= Decimal("100000000"):
+        raise ValidationFailed(_("Enter the cost per hour in yuan with at most two decimals."),
+                               field_errors={"hourly_rate": [_("Enter a number such as 180.00.")]})
+    return rate.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def staff_level_create(*, actor: User | None, code: str, name: str, name_en: str = "", rank: int = 0,
+                       hourly_rate: Any = None, effective_from: dt.date | None = None) -> StaffLevel:
+    """A new staff level, with its first cost rate when one is given."""
+    _require_admin(actor)
+    values = _clean_level_fields(code=code, name=name, name_en=name_en, level=None)
+    rate = _clean_rate(hourly_rate) if hourly_rate not in (None, "") else None
+    if rate is not None and effective_from is None:
+        raise ValidationFailed(_("Say from which date the rate applies."),
+                               field_errors={"effective_from": [_("This field is required.")]})
+    level = StaffLevel.objects.create(rank=rank, **values)
+    if rate is not None:
+        StaffLevelRate.objects.create(level=level, effective_from=effective_from, hourly_rate=rate,
+                                      created_at=clock.now())
+    audit_record(actor=actor, action="staff_level.created", subject=level, subject_type="staff_level", data={
+        **values, "rank": rank,
+        "rate": None if rate is None else {"hourly_rate": str(rate), "effective_from": effective_from.isoformat()},
+    })
+    return level
+
+
+@transaction.atomic
+def staff_level_update(*, actor: User | None, level: StaffLevel, code: str, name: str, name_en: str = "",
+                       rank: int = 0) -> StaffLevel:
+    _require_admin(actor)
+    level = StaffLevel.objects.select_for_update().get(pk=level.pk)
+    values: dict[str, Any] = {**_clean_level_fields(code=code, name=name, name_en=name_en, level=level), "rank": rank}
+    changes = {field: [getattr(level, field), value] for field, value in values.items() if getattr(level, field) != value}
+    if changes:
+        for field, value in values.items():
+            setattr(level, field, value)
+        level.save(update_fields=list(values))
+        audit_record(actor=actor, action="staff_level.changed", subject=level, subject_type="staff_level",
+                     data={"changes": changes})
+    return level
+
+
+@transaction.atomic
+def staff_level_rate_set(*, actor: User | None, level: StaffLevel, effective_from: dt.date | None,
+                         hourly_rate: Any) -> StaffLevelRate:
+    """The level costs ``hourly_rate`` per hour from ``effective_from`` on (until a later rate starts).
+
+    A rate for a date that already has one replaces it (a correction); earlier rates stay as they were.
+    """
+    _require_admin(actor)
+    if effective_from is None:
+        raise ValidationFailed(_("Say from which date the rate applies."),
+                               field_errors={"effective_from": [_("This field is required.")]})
+    rate = _clean_rate(hourly_rate)
+    level = StaffLevel.objects.select_for_update().get(pk=level.pk)
+    row = StaffLevelRate.objects.filter(level=level, effective_from=effective_from).first()
+    before = str(row.hourly_rate) if row else None
+    if row is None:
+        row = StaffLevelRate.objects.create(level=level, effective_from=effective_from, hourly_rate=rate,
+                                            created_at=clock.now())
+    elif row.hourly_rate != rate:
+        row.hourly_rate = rate
+        row.save(update_fields=["hourly_rate"])
+    audit_record(actor=actor, action="staff_level.rate_set", subject=level, subject_type="staff_level", data={
+        "effective_from": effective_from.isoformat(), "changes": {"hourly_rate": [before, str(rate)]},
+    })
+    return row
+
+
+@transaction.atomic
+def user_staff_level_set(*, actor: User | None, user: User, level: StaffLevel | None) -> User:
+    """Put ``user`` on a staff level (or none): their work is priced at that level's rates."""
+    _require_admin(actor)
+    target = User.objects.select_for_update().get(pk=user.pk)
+    before = target.staff_level.code if target.staff_level_id else None
+    after = level.code if level else None
+    if before != after:
+        target.staff_level = level
+        target.save(update_fields=["staff_level"])
+        audit_record(actor=actor, action="user.staff_level_set", subject=target, organisation_id=target.organisation_id,
+                     data={"changes": {"staff_level": [before, after]}})
+    user.staff_level = level
+    return target
 
 
 # Sign-in ----------------------------------------------------------------------
