@@ -1,1 +1,15 @@
 """Models of the sla app: agreements and targets (agreements.py), clocks (clocks.py)."""
+
+from .agreements import (
+    AgreementTarget,
+    AgreementThreshold,
+    OperationalTarget,
+    ServiceAgreement,
+    ServiceLevelAgreement,
+)
+from .clocks import ClockKind, FiringStatus, GroupSpan, IncidentClock, ThresholdFiring
+
+__all__ = [
+    "AgreementTarget", "AgreementThreshold", "ClockKind", "FiringStatus", "GroupSpan", "IncidentClock",
+    "OperationalTarget", "ServiceAgreement", "ServiceLevelAgreement", "ThresholdFiring",
+]
