@@ -10,9 +10,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0002_staff_levels'),
+        ('accounts', '0001_initial'),
         ('calendars', '0001_business_calendars'),
-        ('catalog', '0003_application_node_levels'),
+        ('catalog', '0002_application_catalogue'),
         ('incidents', '0005_queue_indexes'),
     ]
 
