@@ -69,6 +69,14 @@ class ApplicationNode(BilingualName):
 
     class Meta:
         ordering = ["parent_id", "name"]
+        constraints = [
+            # A system stands at the top; every other level hangs under a parent (services check which).
+            models.CheckConstraint(
+                condition=models.Q(level="system", parent__isnull=True)
+                | (~models.Q(level="system") & models.Q(parent__isnull=False)),
+                name="application_node_only_systems_at_top",
+            ),
+        ]
         verbose_name = _("application catalogue node")
         verbose_name_plural = _("application catalogue")
 

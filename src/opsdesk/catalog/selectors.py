@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.db.models import Q, QuerySet
 
 from opsdesk.accounts.models import Organisation, SupportGroup
+from opsdesk.incidents.choices import Impact, Urgency
+from opsdesk.incidents.models import PriorityRule
+from opsdesk.incidents.rules import DEFAULT_PRIORITY_MATRIX
 
-from .models import Category, RoutingRule, Service
+from .models import ApplicationLevel, ApplicationNode, Category, RoutingRule, Service
 
 
 def service_list(*, q: str = "", active_only: bool = True) -> QuerySet[Service]:
-    queryset = Service.objects.all()
+    queryset = Service.objects.select_related("application", "owner_group")
     if active_only:
         queryset = queryset.filter(is_active=True)
     if q:
@@ -58,3 +63,127 @@ def routing_group_for(
         if candidates:
             return max(candidates, key=org_score).group
     return None
+
+
+# The application catalogue --------------------------------------------------------------------
+
+
+def application_node_list(
+    *, q: str = "", level: str = "", parent_id: int | None = None, active_only: bool = False
+) -> QuerySet[ApplicationNode]:
+    queryset = ApplicationNode.objects.select_related("parent", "owner_group", "organisation")
+    if active_only:
+        queryset = queryset.filter(is_active=True)
+    if level:
+        queryset = queryset.filter(level=level)
+    if parent_id:
+        queryset = queryset.filter(parent_id=parent_id)
+    if q:
+        queryset = queryset.filter(Q(name__icontains=q) | Q(name_en__icontains=q) | Q(code__icontains=q))
+    return queryset
+
+
+@dataclass
+class CatalogueNode:
+    """One node of the catalogue tree with its services and children (both in display order)."""
+
+    node: ApplicationNode
+    services: list[Service] = field(default_factory=list)
+    children: list[CatalogueNode] = field(default_factory=list)
+
+    @property
+    def service_count(self) -> int:
+        """Services offered on this node and every node below it."""
+        return len(self.services) + sum(child.service_count for child in self.children)
+
+
+def application_tree(*, active_only: bool = False) -> list[CatalogueNode]:
+    """The whole catalogue, systems → subsystems → platforms → modules, each with its services: two queries."""
+    nodes = list(application_node_list(active_only=active_only).order_by("name", "id"))
+    services = Service.objects.filter(application__isnull=False).select_related("owner_group").order_by("name", "id")
+    if active_only:
+        services = services.filter(is_active=True)
+    wrapped = {node.pk: CatalogueNode(node) for node in nodes}
+    for service in services:
+        if service.application_id in wrapped:
+            wrapped[service.application_id].services.append(service)
+    roots: list[CatalogueNode] = []
+    for node in nodes:
+        parent = wrapped.get(node.parent_id) if node.parent_id else None
+        if parent is not None:
+            parent.children.append(wrapped[node.pk])
+        elif node.level == ApplicationLevel.SYSTEM or node.parent_id is None:
+            roots.append(wrapped[node.pk])
+    return roots
+
+
+def application_node_choices(*, active_only: bool = True) -> list[tuple[ApplicationNode, int]]:
+    """Every node in tree order with its depth (0 for a system), for pickers that show the hierarchy."""
+    ordered: list[tuple[ApplicationNode, int]] = []
+
+    def walk(branch: list[CatalogueNode], depth: int) -> None:
+        for item in branch:
+            ordered.append((item.node, depth))
+            walk(item.children, depth + 1)
+
+    walk(application_tree(active_only=active_only), 0)
+    return ordered
+
+
+# Category trees and routing -------------------------------------------------------------------
+
+
+@dataclass
+class CategoryNode:
+    category: Category
+    children: list[CategoryNode] = field(default_factory=list)
+    depth: int = 0
+
+
+def category_tree(*, service: Service, active_only: bool = False) -> list[CategoryNode]:
+    """A service's categories as a tree (inactive ones too unless ``active_only``), in creation order."""
+    categories = Category.objects.filter(service=service).order_by("id")
+    if active_only:
+        categories = categories.filter(is_active=True)
+    wrapped = {category.pk: CategoryNode(category) for category in categories}
+    roots: list[CategoryNode] = []
+    for item in wrapped.values():
+        parent = wrapped.get(item.category.parent_id) if item.category.parent_id else None
+        (parent.children if parent else roots).append(item)
+
+    def set_depth(branch: list[CategoryNode], depth: int) -> None:
+        for item in branch:
+            item.depth = depth
+            set_depth(item.children, depth + 1)
+
+    set_depth(roots, 0)
+    return roots
+
+
+def category_tree_rows(*, service: Service, active_only: bool = False) -> list[CategoryNode]:
+    """The category tree flattened in display order (each row knows its depth)."""
+    rows: list[CategoryNode] = []
+
+    def walk(branch: list[CategoryNode]) -> None:
+        for item in branch:
+            rows.append(item)
+            walk(item.children)
+
+    walk(category_tree(service=service, active_only=active_only))
+    return rows
+
+
+def routing_rule_list(*, service_id: int | None = None) -> QuerySet[RoutingRule]:
+    queryset = RoutingRule.objects.select_related("service", "category", "category__parent", "organisation", "group")
+    if service_id:
+        queryset = queryset.filter(service_id=service_id)
+    return queryset.order_by("service__name", "service_id", "category_id", "organisation__path", "id")
+
+
+def priority_matrix() -> dict[tuple[int, int], int]:
+    """The impact × urgency → priority matrix in force: the configured cells over the default ones."""
+    matrix = {(int(impact), int(urgency)): int(priority) for (impact, urgency), priority in DEFAULT_PRIORITY_MATRIX.items()}
+    for impact, urgency, priority in PriorityRule.objects.values_list("impact", "urgency", "priority"):
+        if (impact, urgency) in matrix:
+            matrix[(impact, urgency)] = priority
+    return {(impact, urgency): matrix[(impact, urgency)] for impact in Impact.values for urgency in Urgency.values}
