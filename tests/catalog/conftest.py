@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from opsdesk.catalog import services
+from tests.api.conftest import client_for  # noqa: F401  (token-carrying API clients per user)
+from tests.ui.conftest import as_user  # noqa: F401  (signed-in browser clients per user)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from opsdesk.accounts.models import Organisation, SupportGroup
 from opsdesk.incidents.choices import Impact, Urgency
 from opsdesk.incidents.models import PriorityRule
 from opsdesk.incidents.rules import DEFAULT_PRIORITY_MATRIX
+from opsdesk.sla.models import ServiceAgreement
 
 from .models import ApplicationLevel, ApplicationNode, Category, RoutingRule, Service
 
@@ -21,6 +22,12 @@ def service_list(*, q: str = "", active_only: bool = True) -> QuerySet[Service]:
     if q:
         queryset = queryset.filter(Q(name__icontains=q) | Q(name_en__icontains=q) | Q(code__icontains=q))
     return queryset
+
+
+def agreement_ids(service_ids: list[int]) -> dict[int, int]:
+    """The service level agreement each of these services is offered under (service id → agreement id), in one
+    query; a service without one is missing from the map."""
+    return dict(ServiceAgreement.objects.filter(service_id__in=service_ids).values_list("service_id", "agreement_id"))
 
 
 def category_list(*, service_id: int | None = None, q: str = "") -> QuerySet[Category]:

@@ -48,6 +48,11 @@ def _require_admin(actor: User | None) -> None:
         raise PermissionDenied(_("Only administrators may change the service catalogue."))
 
 
+def require_catalogue_admin(actor: User | None) -> None:
+    """Refuse (403) anyone who may not change the catalogue, before a caller parses what they sent."""
+    _require_admin(actor)
+
+
 def _may_route_in(actor: User, organisation: Organisation | None) -> bool:
     """A rule for one organisation needs the right there; a rule for every organisation needs it everywhere."""
     scope = organisation_ids_where(actor, P.ROUTING_MANAGE)
