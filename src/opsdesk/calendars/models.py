@@ -7,6 +7,8 @@ default calendar (exactly one is marked ``is_default``). The arithmetic lives in
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
@@ -63,6 +65,9 @@ class BusinessCalendar(models.Model):
     )
     # Bumped by every write to the calendar, its hours or its days: the cache key of its spec.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # A new random stamp with every write: the key of cached specs (ids and versions repeat after a
+    # rolled-back transaction, a stamp never does).
+    stamp = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(_("created at"), editable=False)
     updated_at = models.DateTimeField(_("updated at"), editable=False)
 
