@@ -18,12 +18,16 @@ router = Router(tags=["notifications"])
 
 class NotificationOut(Schema):
     id: int
-    kind: str = Field(description="assigned, chased, major_update, resolved, reopened, escalated or commented")
+    kind: str = Field(description="assigned, chased, major_update, resolved, reopened, escalated, commented, "
+                                  "sla_threshold or sla_breached")
     subject_type: str
     subject_id: int
     subject_label: str = Field(description="The record's number, e.g. INC202611270001.")
+    subject_title: str = Field(description="The record's title when the notification was made.")
     actor_name: str
     text: str
+    data: dict = Field(description='Facts about the event, e.g. {"percent": 80, "clock": "resolution"} for sla_threshold.')
+    detail: str = Field(description="What the data says, as a sentence in the caller's language (may be empty).")
     created_at: dt.datetime
     read_at: dt.datetime | None
 
