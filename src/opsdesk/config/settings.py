@@ -161,3 +161,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPSDESK_LOG_LEVEL", "WARNING")},
 }
+
+# Email out (notifications). By default every message is written to a file in OPSDESK_DATA_DIR/mail and
+# nothing leaves the machine; set OPSDESK_EMAIL_HOST (and the rest) to send through an SMTP server.
+EMAIL_BACKEND = os.environ.get("OPSDESK_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("OPSDESK_EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = os.environ.get("OPSDESK_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("OPSDESK_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("OPSDESK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("OPSDESK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("OPSDESK_EMAIL_USE_TLS", "") == "1"  # STARTTLS, usually port 587
+EMAIL_USE_SSL = os.environ.get("OPSDESK_EMAIL_USE_SSL", "") == "1"  # implicit TLS, usually port 465
+EMAIL_TIMEOUT = int(os.environ.get("OPSDESK_EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("OPSDESK_EMAIL_FROM", "opsdesk <opsdesk@localhost>")
+OPSDESK_BASE_URL = os.environ.get("OPSDESK_BASE_URL", "http://127.0.0.1:8000")  # links in email
