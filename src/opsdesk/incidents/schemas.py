@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from opsdesk.accounts.models import User
+from opsdesk.sla.selectors import sla_summary
 
 from .choices import Channel, Impact, IncidentState, Priority, Urgency
 from .models import Attachment, Incident
@@ -44,6 +45,19 @@ class InputSchema(Schema):
 
 def _one_of(values: list[Any], description: str = "") -> Any:
     return Field(description=description or None, json_schema_extra={"enum": values})
+
+
+class SlaOut(Schema):
+    """The record's SLA clocks now (null on the incident when its service has no agreement)."""
+
+    response_due: dt.datetime | None = Field(description="When the response target is reached; null while paused.")
+    resolution_due: dt.datetime | None = Field(description="When the resolution target is reached; null while paused.")
+    response_met: bool | None = Field(description="null while the response clock runs.")
+    resolution_met: bool | None = Field(description="null while the resolution clock runs.")
+    paused: bool = Field(description="The resolution clock is paused (pending on the customer, …).")
+    remaining_seconds: int | None = Field(
+        description="Business seconds left on the running clock (response first, then resolution); "
+                    "negative when overdue; null when both clocks have stopped.")
 
 
 class IncidentOut(Schema):
@@ -90,6 +104,7 @@ class IncidentOut(Schema):
     major_owner: int | None
     parent: str | None = Field(description="The number of the major incident this one is linked under.")
     allowed_transitions: list[str] = Field(description="The transitions the caller may take now.")
+    sla: SlaOut | None = Field(None, description="Response and resolution clocks; null when no SLA applies.")
 
 
 _SAME_NAME = (
@@ -117,8 +132,14 @@ def incident_out(incident: Incident, user: User) -> IncidentOut:
         priority=int(incident.priority),
         parent=_parent_number(incident),
         allowed_transitions=[t.name for t in INCIDENT_WORKFLOW.allowed(user, incident)],
+        sla=_sla(incident),
     )
     return IncidentOut.model_construct(**values)
+
+
+def _sla(incident: Incident) -> SlaOut | None:
+    summary = sla_summary(incident)
+    return SlaOut.model_construct(**summary) if summary is not None else None
 
 
 def _parent_number(incident: Incident) -> str | None:

@@ -40,6 +40,7 @@ from opsdesk.core.errors import (
 from opsdesk.core.numbering import next_number
 from opsdesk.notifications.models import NotificationKind
 from opsdesk.notifications.services import notify
+from opsdesk.sla import services as sla_clocks
 
 from . import rules
 from .choices import (
@@ -343,6 +344,7 @@ def incident_create(
     incident.save()
     for upload in attachments:
         _store_attachment(incident, upload, actor)
+    sla_clocks.incident_clocks_start(incident=incident, now=now)
     if incident.assigned_group_id:
         _notify_assignment(incident, actor)
     audit_record(actor=actor, action="incident.created", subject=incident, data={
@@ -398,6 +400,7 @@ def incident_update(*, actor: User, incident: Incident | str, version: int | Non
     elif requested not in (None, "") or not locked.priority_overridden or {"impact", "urgency"} & set(fields):
         locked.priority, locked.priority_overridden, locked.priority_reason = computed, False, ""
     changes = _save(locked, before)
+    sla_clocks.incident_changed(incident=locked, before=before, now=locked.updated_at)
     if changes:
         audit_record(actor=actor, action="incident.updated", subject=locked, data={"changes": changes})
     return locked
@@ -456,6 +459,7 @@ def incident_transition(
     extra = _APPLY[step.name](actor, locked, inputs, now) or {}
     data.update(extra.pop("data", {}))
     changes = _save(locked, before)
+    sla_clocks.incident_changed(incident=locked, before=before, now=now)
     data["changes"] = changes
     audit_record(actor=actor, action=f"incident.{_PAST[step.name]}", subject=locked, data=data)
     for after in extra.get("after", []):
@@ -700,6 +704,7 @@ def incident_flag_major(*, actor: User, incident: Incident | str, version: int |
         locked.priority, locked.priority_overridden = Priority.CRITICAL, True
         locked.priority_reason = reason.strip() or _("Major incident")
     changes = _save(locked, before)
+    sla_clocks.incident_changed(incident=locked, before=before, now=locked.updated_at)
     audit_record(actor=actor, action="incident.flagged_major", subject=locked, data={"changes": changes, "reason": reason})
     return locked
 

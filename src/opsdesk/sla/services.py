@@ -1,0 +1,658 @@
+"""Every write of the sla app: agreements, the service link, and the clocks of incidents.
+
+The clocks are stored (``IncidentClock``) and changed only here:
+
+* ``incident_clocks_start`` when an incident is created (its service has an agreement with a target for its
+  priority), and ``incident_changed`` after every later write of the incident services (state, pending
+  reason, priority, service, group): the incident services call both inside their own transaction, with the
+  incident row locked.
+* ``incident_clocks_recompute``: an administrator rebuilds a record's clocks from its state history (after a
+  calendar or agreement correction), the change audited as old due → new due.
+* ``thresholds_enqueue_due`` (the scheduler's pass) and ``threshold_fire`` (the task): see their docstrings
+  for how each threshold fires exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from opsdesk.accounts.models import RoleAssignment, SupportGroup, User
+from opsdesk.accounts.roles import Permission as P
+from opsdesk.accounts.roles import Role
+from opsdesk.audit.models import AuditEntry
+from opsdesk.audit.services import audit_record
+from opsdesk.calendars import businesstime
+from opsdesk.calendars import selectors as calendar_selectors
+from opsdesk.calendars.models import BusinessCalendar
+from opsdesk.calendars.selectors import calendar_for_organisation, calendar_spec
+from opsdesk.catalog.models import Service
+from opsdesk.core import clock
+from opsdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
+from opsdesk.incidents.choices import Priority
+from opsdesk.incidents.models import Incident
+from opsdesk.notifications.services import notify
+
+from .domain.clock import PAUSED, RUNNING, STOPPED, StateChange, percent_seconds, segments, status_for
+from .models import (
+    AgreementTarget,
+    AgreementThreshold,
+    ClockKind,
+    FiringStatus,
+    GroupSpan,
+    IncidentClock,
+    OperationalTarget,
+    ServiceAgreement,
+    ServiceLevelAgreement,
+    ThresholdFiring,
+)
+from .selectors import agreement_for_service
+
+log = logging.getLogger("opsdesk.sla")
+
+BREACH = 100
+PASS_BATCH = 1000  # clocks one transaction of the scheduler pass handles; the pass loops until none is due
+
+
+def firing_lease() -> dt.timedelta:
+    """A queued firing whose task has not finished after this long is enqueued again (its worker died)."""
+    return dt.timedelta(seconds=int(getattr(settings, "OPSDESK_SLA_FIRING_LEASE_SECONDS", 120)))
+
+
+def _fail(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, field_errors={field: [message]})
+
+
+def _require_admin(actor: User) -> None:
+    if actor is None or not actor.holds(P.ADMINISTER):
+        raise PermissionDenied(_("Only an administrator may change service level agreements."))
+
+
+# Agreements ---------------------------------------------------------------------------------------
+
+
+def _validate_agreement(*, name: str, code: str, targets: dict[int, tuple[Any, Any]],
+                        thresholds: Iterable[dict[str, Any]], existing: ServiceLevelAgreement | None) -> tuple[
+        dict[int, tuple[int, int]], list[dict[str, Any]]]:
+    errors: dict[str, list[str]] = {}
+    if not (name or "").strip():
+        errors["name"] = [_("Give the agreement a name.")]
+    code = (code or "").strip()
+    if not code:
+        errors["code"] = [_("Give the agreement a code.")]
+    elif ServiceLevelAgreement.objects.filter(code=code).exclude(pk=getattr(existing, "pk", None)).exists():
+        errors["code"] = [_("Another agreement has this code.")]
+    clean_targets: dict[int, tuple[int, int]] = {}
+    for priority, (response, resolution) in targets.items():
+        if int(priority) not in Priority.values:
+            errors["targets"] = [_("Priorities are 1 to 4.")]
+            continue
+        pair = []
+        for field, value in ((f"response_{priority}", response), (f"resolution_{priority}", resolution)):
+            try:
+                minutes = int(value)
+            except (TypeError, ValueError):
+                errors[field] = [_("Enter whole minutes.")]
+                continue
+            if minutes < 1:
+                errors[field] = [_("Enter at least 1 minute.")]
+                continue
+            pair.append(minutes)
+        if len(pair) == 2:
+            if pair[0] > pair[1]:
+                errors[f"response_{priority}"] = [_("The response target cannot be longer than the resolution target.")]
+            clean_targets[int(priority)] = (pair[0], pair[1])
+    if not targets and not errors:
+        errors["targets"] = [_("Give the targets of at least one priority.")]
+    clean_thresholds: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for row in thresholds:
+        try:
+            percent = int(row.get("percent"))
+        except (TypeError, ValueError):
+            errors["thresholds"] = [_("A threshold is a whole percent from 1 to 100.")]
+            continue
+        if not 1 <= percent <= 100:
+            errors["thresholds"] = [_("A threshold is a whole percent from 1 to 100.")]
+            continue
+        if percent in seen:
+            errors["thresholds"] = [_("Each percent may appear once.")]
+            continue
+        seen.add(percent)
+        clean_thresholds.append({"percent": percent, "notify_assignee": bool(row.get("notify_assignee", True)),
+                                 "notify_group_lead": bool(row.get("notify_group_lead", True)),
+                                 "notify_managers": bool(row.get("notify_managers", percent >= BREACH))})
+    if errors:
+        raise ValidationFailed(_("Some fields need your attention."), field_errors=errors)
+    return clean_targets, sorted(clean_thresholds, key=lambda row: row["percent"])
+
+
+def _agreement_snapshot(agreement: ServiceLevelAgreement) -> dict[str, Any]:
+    return {
+        "name": agreement.name, "name_en": agreement.name_en, "code": agreement.code,
+        "calendar": agreement.calendar_id, "pause_on_customer": agreement.pause_on_customer,
+        "pause_on_vendor": agreement.pause_on_vendor, "is_active": agreement.is_active,
+        "targets": {str(t.priority): [t.response_minutes, t.resolution_minutes] for t in agreement.targets.all()},
+        "thresholds": [[t.percent, t.notify_assignee, t.notify_group_lead, t.notify_managers]
+                       for t in agreement.thresholds.all()],
+    }
+
+
+@transaction.atomic
+def agreement_save(
+    *,
+    actor: User,
+    agreement: ServiceLevelAgreement | None = None,
+    name: str,
+    code: str,
+    name_en: str = "",
+    description: str = "",
+    calendar: BusinessCalendar | None = None,
+    pause_on_customer: bool = True,
+    pause_on_vendor: bool = False,
+    is_active: bool = True,
+    targets: dict[int, tuple[Any, Any]],
+    thresholds: Iterable[dict[str, Any]] = (),
+) -> ServiceLevelAgreement:
+    """Create (``agreement`` None) or replace an agreement with its targets per priority and its thresholds.
+
+    ``targets`` maps a priority to (response minutes, resolution minutes); ``thresholds`` are dicts with
+    ``percent`` and the ``notify_*`` flags. Clocks already running keep their targets until the record
+    changes priority or is recomputed.
+    """
+    _require_admin(actor)
+    targets, clean_thresholds = _validate_agreement(name=name, code=code, targets=targets, thresholds=thresholds,
+                                                    existing=agreement)
+    now = clock.now()
+    if agreement is None:
+        agreement = ServiceLevelAgreement(created_at=now)
+        before: dict[str, Any] = {}
+    else:
+        agreement = ServiceLevelAgreement.objects.select_for_update().get(pk=agreement.pk)
+        before = _agreement_snapshot(agreement)
+        agreement.version += 1
+    agreement.name, agreement.name_en, agreement.code = name.strip(), (name_en or "").strip(), code.strip()
+    agreement.description = (description or "").strip()
+    agreement.calendar = calendar
+    agreement.pause_on_customer, agreement.pause_on_vendor = bool(pause_on_customer), bool(pause_on_vendor)
+    agreement.is_active = bool(is_active)
+    agreement.updated_at = now
+    agreement.save()
+    agreement.targets.exclude(priority__in=list(targets)).delete()
+    for priority, (response, resolution) in targets.items():
+        AgreementTarget.objects.update_or_create(agreement=agreement, priority=priority, defaults={
+            "response_minutes": response, "resolution_minutes": resolution})
+    agreement.thresholds.all().delete()
+    AgreementThreshold.objects.bulk_create([AgreementThreshold(agreement=agreement, **row) for row in clean_thresholds])
+    after = _agreement_snapshot(agreement)
+    changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+    audit_record(actor=actor, action="sla.agreement_created" if not before else "sla.agreement_updated",
+                 subject=agreement, subject_type="sla_agreement", data={"changes": changes})
+    return agreement
+
+
+@transaction.atomic
+def service_agreement_set(*, actor: User, service: Service, agreement: ServiceLevelAgreement | None) -> Service:
+    """Offer ``service`` under ``agreement`` (None: under no agreement). New incidents of the service get
+    clocks from then on; open ones keep theirs until recomputed."""
+    _require_admin(actor)
+    if agreement is not None and not agreement.is_active:
+        raise _fail("agreement", _("This agreement is no longer active."))
+    current = ServiceAgreement.objects.select_for_update().filter(service=service).first()
+    old = current.agreement_id if current else None
+    new = agreement.pk if agreement is not None else None
+    if old == new:
+        return service
+    if agreement is None:
+        current.delete()  # type: ignore[union-attr]
+    else:
+        ServiceAgreement.objects.update_or_create(service=service, defaults={"agreement": agreement})
+    audit_record(actor=actor, action="sla.service_agreement_set", subject=service, subject_type="service",
+                 data={"changes": {"agreement": [old, new]}})
+    return service
+
+
+@transaction.atomic
+def operational_target_save(*, actor: User, group: SupportGroup, priority: int | None, target_minutes: Any,
+                            calendar: BusinessCalendar | None = None) -> OperationalTarget:
+    """Set how long a record may stay with ``group`` (for ``priority``, or any priority when None)."""
+    _require_admin(actor)
+    try:
+        minutes = int(target_minutes)
+    except (TypeError, ValueError):
+        raise _fail("target_minutes", _("Enter whole minutes."))
+    if minutes < 1:
+        raise _fail("target_minutes", _("Enter at least 1 minute."))
+    if priority not in (None, "") and int(priority) not in Priority.values:
+        raise _fail("priority", _("Choose one of the listed values."))
+    priority = int(priority) if priority not in (None, "") else None
+    target, created = OperationalTarget.objects.update_or_create(
+        group=group, priority=priority, defaults={"target_minutes": minutes, "calendar": calendar})
+    audit_record(actor=actor, action="sla.operational_target_saved", subject=group, subject_type="support_group",
+                 data={"priority": priority, "target_minutes": minutes, "calendar": getattr(calendar, "pk", None),
+                       "created": created})
+    return target
+
+
+@transaction.atomic
+def operational_target_delete(*, actor: User, target: OperationalTarget) -> None:
+    _require_admin(actor)
+    group = target.group
+    data = {"priority": target.priority, "target_minutes": target.target_minutes}
+    target.delete()
+    audit_record(actor=actor, action="sla.operational_target_deleted", subject=group, subject_type="support_group",
+                 data=data)
+
+
+# Clock arithmetic -----------------------------------------------------------------------------------
+
+
+def _percents(agreement_id: int) -> list[int]:
+    """The thresholds of an agreement, with 100 % (the breach) always among them."""
+    percents = set(AgreementThreshold.objects.filter(agreement_id=agreement_id).values_list("percent", flat=True))
+    return sorted(percents | {BREACH})
+
+
+def spec_of(c: IncidentClock) -> businesstime.CalendarSpec:
+    """The clock's calendar spec; with the calendar row already loaded (lists prefetch it) and its spec
+    current in the calendars cache, without a query."""
+    calendar = c._state.fields_cache.get("calendar")
+    stamp = getattr(calendar, "stamp", None)
+    if stamp is not None:
+        cached = calendar_selectors._specs.get(c.calendar_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    return calendar_spec(c.calendar_id)
+
+
+def _settle(c: IncidentClock, now: dt.datetime) -> None:
+    """Count the business seconds since ``running_since`` into ``consumed_seconds``."""
+    if c.running_since is not None and now > c.running_since:
+        c.consumed_seconds += max(0, businesstime.business_seconds_between(spec_of(c), c.running_since, now))
+        c.running_since = now
+
+
+def consumed_at(c: IncidentClock, now: dt.datetime) -> int:
+    """Business seconds the clock has counted by ``now`` (stored seconds plus the running stretch)."""
+    if c.running_since is None or now <= c.running_since:
+        return c.consumed_seconds
+    return c.consumed_seconds + max(0, businesstime.business_seconds_between(spec_of(c), c.running_since, now))
+
+
+def _plan(c: IncidentClock, now: dt.datetime, percents: list[int] | None = None) -> None:
+    """Set ``due_at`` and the next threshold from the stored state (no save)."""
+    remaining = c.target_seconds - c.consumed_seconds
+    if c.running_since is None:
+        c.next_threshold_at = c.next_threshold_percent = None
+        if c.stopped_at is None and remaining > 0:
+            c.due_at = None  # paused before it went overdue: no due time until it runs again
+        return
+    spec = spec_of(c)
+    if remaining > 0:
+        c.due_at = businesstime.add_business_seconds(spec, c.running_since, remaining)
+    elif c.due_at is None:
+        c.due_at = c.breached_at or c.running_since
+    percents = _percents(c.agreement_id) if percents is None else percents
+    fired = set(c.firings.values_list("percent", flat=True)) if c.pk else set()
+    pending = [p for p in percents if p not in fired]
+    if not pending:
+        c.next_threshold_at = c.next_threshold_percent = None
+        return
+    percent = pending[0]
+    needed = percent_seconds(c.target_seconds, percent) - c.consumed_seconds
+    c.next_threshold_percent = percent
+    c.next_threshold_at = (businesstime.add_business_seconds(spec, c.running_since, needed) if needed > 0
+                           else c.running_since)
+
+
+def _set_status(c: IncidentClock, status: str, now: dt.datetime, *, cancelled: bool = False) -> bool:
+    """Move the clock to ``status`` at ``now``; False when it already had it."""
+    current = STOPPED if c.stopped_at is not None else (PAUSED if c.paused else RUNNING)
+    if status == current:
+        return False
+    _settle(c, now)
+    if status == RUNNING:
+        c.running_since, c.paused, c.stopped_at, c.met = now, False, None, None
+    elif status == PAUSED:
+        c.running_since, c.paused = None, True
+    else:
+        c.running_since, c.paused, c.stopped_at = None, False, now
+        c.met = None if cancelled else c.consumed_seconds <= c.target_seconds
+        if c.met is False and c.breached_at is None:
+            c.breached_at = c.due_at or now
+    return True
+
+
+def _target_seconds(agreement_id: int, priority: int, kind: str) -> int | None:
+    target = AgreementTarget.objects.filter(agreement_id=agreement_id, priority=priority).first()
+    if target is None:
+        return None
+    minutes = target.response_minutes if kind == ClockKind.RESPONSE else target.resolution_minutes
+    return minutes * 60
+
+
+def _warn_percent(percents: list[int]) -> int:
+    below = [p for p in percents if p < BREACH]
+    return below[0] if below else BREACH
+
+
+def _calendar_for(agreement: ServiceLevelAgreement, incident: Incident) -> BusinessCalendar | None:
+    return agreement.calendar or calendar_for_organisation(incident.organisation)
+
+
+# The incident hooks -------------------------------------------------------------------------------
+
+
+def incident_clocks_start(*, incident: Incident, now: dt.datetime) -> list[IncidentClock]:
+    """Start the response and resolution clocks of a new incident, if its service has an agreement with a
+    target for its priority. Called by ``incident_create`` inside its transaction."""
+    clocks: list[IncidentClock] = []
+    agreement = agreement_for_service(incident.service)
+    if agreement is not None and agreement.is_active:
+        calendar = _calendar_for(agreement, incident)
+        if calendar is None:
+            log.warning("incident %s: agreement %s has no calendar and no default calendar exists",
+                        incident.number, agreement.code)
+        else:
+            percents = _percents(agreement.pk)
+            for kind in ClockKind.values:
+                target = _target_seconds(agreement.pk, incident.priority, kind)
+                if target is None:
+                    continue
+                c = IncidentClock(incident=incident, kind=kind, agreement=agreement, calendar=calendar,
+                                  target_seconds=target, warn_percent=_warn_percent(percents),
+                                  started_at=incident.created_at, running_since=incident.created_at)
+                status = status_for(kind, incident.state, incident.pending_reason, agreement.pause_reasons)
+                if status != RUNNING:
+                    _set_status(c, status, now)
+                _plan(c, now, percents)
+                c.save()
+                clocks.append(c)
+    if incident.assigned_group_id:
+        _span_open(incident, incident.assigned_group_id, now)
+    return clocks
+
+
+def _ref_id(value: Any) -> int | None:
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def incident_changed(*, incident: Incident, before: dict[str, Any], now: dt.datetime) -> None:
+    """Bring the clocks and group spans in line with a write of ``incident`` (``before``: the incident
+    services' snapshot of tracked fields before it). Called inside the incident service's transaction."""
+    if _ref_id(before.get("assigned_group")) != incident.assigned_group_id:
+        _span_close(incident, now)
+        if incident.assigned_group_id:
+            _span_open(incident, incident.assigned_group_id, now)
+    if _ref_id(before.get("service")) != incident.service_id or before.get("priority") != incident.priority:
+        # Another agreement or another target: replay the record's history against it (rare, exact).
+        _clocks_rebuild(incident, now)
+        return
+    clocks = list(IncidentClock.objects.select_for_update().filter(incident=incident).select_related("agreement"))
+    for c in clocks:
+        responded = c.kind == ClockKind.RESPONSE and c.stopped_at is not None
+        status = status_for(c.kind, incident.state, incident.pending_reason, c.agreement.pause_reasons,
+                            responded=responded)
+        if _set_status(c, status, now, cancelled=incident.state == "cancelled"):
+            _plan(c, now)
+            c.save()
+
+
+# Group spans (OLA) --------------------------------------------------------------------------------
+
+
+def _ola_for(group_id: int, priority: int) -> OperationalTarget | None:
+    targets = {t.priority: t for t in OperationalTarget.objects.filter(group_id=group_id)
+               .filter(Q(priority=priority) | Q(priority__isnull=True))}
+    return targets.get(priority) or targets.get(None)
+
+
+def _span_open(incident: Incident, group_id: int, now: dt.datetime) -> None:
+    target = _ola_for(group_id, incident.priority)
+    if target is None:
+        return
+    calendar = target.calendar or calendar_for_organisation(incident.organisation)
+    if calendar is None:
+        return
+    seconds = target.target_minutes * 60
+    GroupSpan.objects.create(incident=incident, group_id=group_id, started_at=now, calendar=calendar,
+                             target_seconds=seconds,
+                             due_at=businesstime.add_business_seconds(calendar_spec(calendar.pk), now, seconds))
+
+
+def _span_close(incident: Incident, now: dt.datetime) -> None:
+    for span in GroupSpan.objects.filter(incident=incident, ended_at__isnull=True):
+        span.ended_at = now
+        if span.calendar_id:
+            span.business_seconds = max(0, businesstime.business_seconds_between(
+                calendar_spec(span.calendar_id), span.started_at, now))
+            span.met = span.target_seconds is None or span.business_seconds <= span.target_seconds
+        span.save()
+
+
+# Rebuilding from history ------------------------------------------------------------------------
+
+
+def state_history(incident: Incident) -> list[StateChange]:
+    """The record's states over time, from its audit entries (creation first)."""
+    changes: list[StateChange] = []
+    state, reason = "new", ""
+    rows = AuditEntry.objects.filter(subject_type="incident", subject_id=incident.pk).order_by("id") \
+        .values_list("at", "action", "data")
+    for at, action, data in rows:
+        data = data or {}
+        if action == "incident.created":
+            fields = data.get("fields") or {}
+            state, reason = fields.get("state") or "new", fields.get("pending_reason") or ""
+            changes.append(StateChange(at, state, reason))
+            continue
+        diff = data.get("changes") or {}
+        if "state" not in diff and "pending_reason" not in diff:
+            continue
+        if "state" in diff:
+            state = diff["state"][1]
+        if "pending_reason" in diff:
+            reason = diff["pending_reason"][1] or ""
+        changes.append(StateChange(at, state, reason))
+    if not changes:
+        changes.append(StateChange(incident.created_at, incident.state, incident.pending_reason))
+    elif changes[-1].state != incident.state or changes[-1].pending_reason != incident.pending_reason:
+        changes.append(StateChange(clock.now(), incident.state, incident.pending_reason))
+    return changes
+
+
+def _replay(c: IncidentClock, history: list[StateChange], now: dt.datetime) -> None:
+    """Set the clock's stored state as its history says, counted in its calendar against its target."""
+    spec = calendar_spec(c.calendar_id)
+    parts = segments(c.kind, history, c.agreement.pause_reasons, until=now)
+    consumed, breached_at = 0, None
+    c.running_since, c.paused, c.stopped_at, c.met = None, False, None, None
+    for part in parts:
+        end = part.end or now
+        if part.status == RUNNING:
+            seconds = max(0, businesstime.business_seconds_between(spec, part.start, end))
+            if breached_at is None and consumed + seconds > c.target_seconds:
+                breached_at = businesstime.add_business_seconds(spec, part.start, c.target_seconds - consumed)
+            consumed += seconds
+    last = parts[-1] if parts else None
+    if last is not None and last.status == RUNNING:
+        consumed -= max(0, businesstime.business_seconds_between(spec, last.start, last.end or now))
+        c.running_since = last.start
+    c.consumed_seconds = consumed
+    c.breached_at = breached_at
+    c.started_at = history[0].at if history else c.started_at
+    if last is not None and last.status == PAUSED:
+        c.paused = True
+    elif last is not None and last.status == STOPPED:
+        c.stopped_at = last.start
+        c.met = None if last.state == "cancelled" else consumed <= c.target_seconds
+    c.due_at = breached_at
+    if c.due_at is None and c.stopped_at is not None:
+        c.due_at = businesstime.add_business_seconds(spec, c.stopped_at, c.target_seconds - consumed)
+    _plan(c, now)
+
+
+def _clocks_rebuild(incident: Incident, now: dt.datetime) -> dict[str, list[Any]]:
+    """Make the record's clocks what its current service, agreement, priority and calendar say, replayed
+    over its state history. Returns {kind: [old due, new due]} for each clock whose due time changed."""
+    existing = {c.kind: c for c in IncidentClock.objects.select_for_update().filter(incident=incident)
+                .select_related("agreement")}
+    agreement = agreement_for_service(incident.service)
+    calendar = _calendar_for(agreement, incident) if agreement is not None and agreement.is_active else None
+    history = state_history(incident)
+    changes: dict[str, list[Any]] = {}
+    for kind in ClockKind.values:
+        c = existing.get(kind)
+        target = _target_seconds(agreement.pk, incident.priority, kind) if calendar is not None else None
+        old_due = c.due_at.isoformat() if c is not None and c.due_at else None
+        if target is None:
+            if c is not None:
+                c.delete()
+                changes[kind] = [old_due, None]
+            continue
+        if c is None:
+            c = IncidentClock(incident=incident, kind=kind, started_at=incident.created_at)
+        c.agreement, c.calendar, c.target_seconds = agreement, calendar, target
+        c.warn_percent = _warn_percent(_percents(agreement.pk))
+        _replay(c, history, now)
+        c.save()
+        new_due = c.due_at.isoformat() if c.due_at else None
+        if new_due != old_due:
+            changes[kind] = [old_due, new_due]
+    return changes
+
+
+@transaction.atomic
+def incident_clocks_recompute(*, actor: User, incident: Incident | str) -> dict[str, list[Any]]:
+    """An administrator rebuilds the record's clocks from its history after a calendar or agreement
+    correction. Thresholds already fired stay fired; ones now passed fire on the scheduler's next pass.
+    Audited as ``incident.sla_recomputed`` with each clock's old and new due time."""
+    _require_admin(actor)
+    number = incident.number if isinstance(incident, Incident) else incident
+    locked = Incident.objects.select_for_update().filter(number=number).first()
+    if locked is None:
+        raise NotFound(_("Incident %(number)s does not exist.") % {"number": number})
+    changes = _clocks_rebuild(locked, clock.now())
+    audit_record(actor=actor, action="incident.sla_recomputed", subject=locked, data={"due": changes})
+    return changes
+
+
+# Thresholds ---------------------------------------------------------------------------------------
+
+
+def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
+    """The scheduler's pass: record every threshold reached by ``now`` and enqueue the task that acts on it.
+
+    One indexed query finds the clocks whose stored ``next_threshold_at`` has passed (no walk over open
+    incidents). For each, under the clock's row lock (``SKIP LOCKED`` on PostgreSQL, so a second scheduler
+    passes over clocks the first holds), the pass inserts a ``ThresholdFiring`` (clock, percent) row per
+    threshold reached — the unique constraint makes a second insert a no-op — and moves the clock's
+    ``next_threshold_at`` on. Then every firing still ``queued`` that was never enqueued, or was enqueued
+    longer than the lease ago (``OPSDESK_SLA_FIRING_LEASE_SECONDS``, its worker died or its job was lost),
+    is stamped ``enqueued_at`` and, after commit, enqueued as ``sla.tasks.fire_threshold``.
+
+    Exactly once, with two schedulers and two workers: two passes never both insert a (clock, percent)
+    row (unique constraint), and they may both enqueue the same firing at worst; the task acts only if its
+    conditional UPDATE moves the firing from ``queued`` to ``done`` (see ``threshold_fire``), in the same
+    transaction as its audit entry and notifications, so of two workers running it one acts and the other
+    finds it done. A worker killed mid-task never commits: the firing stays ``queued`` and the next pass
+    after the lease enqueues it again. Returns the number of firings enqueued.
+    """
+    from .tasks import fire_threshold
+
+    now = now or clock.now()
+    while True:
+        with transaction.atomic():
+            due = list(IncidentClock.objects.select_for_update(skip_locked=True, of=("self",))
+                       .select_related("calendar").filter(next_threshold_at__lte=now).order_by("next_threshold_at")[:PASS_BATCH])
+            percents_by_agreement: dict[int, list[int]] = {}
+            firings: list[ThresholdFiring] = []
+            for c in due:
+                percents = percents_by_agreement.setdefault(c.agreement_id, _percents(c.agreement_id))
+                fired = set(c.firings.values_list("percent", flat=True))
+                spec = spec_of(c)
+                for percent in percents:
+                    if percent in fired:
+                        continue
+                    needed = percent_seconds(c.target_seconds, percent) - c.consumed_seconds
+                    reached = (businesstime.add_business_seconds(spec, c.running_since, needed)
+                               if needed > 0 and c.running_since is not None else c.running_since or now)
+                    if reached > now:
+                        break
+                    firings.append(ThresholdFiring(clock=c, percent=percent, reached_at=reached))
+                    fired.add(percent)
+            ThresholdFiring.objects.bulk_create(firings, ignore_conflicts=True)
+            for c in due:
+                _plan(c, now, percents_by_agreement[c.agreement_id])
+            IncidentClock.objects.bulk_update(due, ["next_threshold_at", "next_threshold_percent", "due_at"])
+        if len(due) < PASS_BATCH:
+            break
+    with transaction.atomic():
+        cutoff = now - firing_lease()
+        ids = list(ThresholdFiring.objects.select_for_update(skip_locked=True).filter(status=FiringStatus.QUEUED)
+                   .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)).values_list("id", flat=True))
+        if ids:
+            ThresholdFiring.objects.filter(id__in=ids).update(enqueued_at=now)
+            transaction.on_commit(lambda: [fire_threshold.enqueue(firing_id) for firing_id in ids])
+    return len(ids)
+
+
+def _incident_managers(incident: Incident) -> list[int]:
+    """The incident managers whose role covers the incident's organisation."""
+    path = incident.organisation.path if incident.organisation_id else "/"
+    ancestors = [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+    return list(RoleAssignment.objects.filter(role=Role.INCIDENT_MANAGER, user__is_active=True).filter(
+        Q(organisation_id=incident.organisation_id) | Q(organisation_id__in=ancestors, include_descendants=True))
+        .values_list("user_id", flat=True).distinct())
+
+
+@transaction.atomic
+def threshold_fire(*, firing_id: int) -> bool:
+    """Act on one reached threshold: audit entry on the incident, notifications, breach mark at 100 %.
+
+    Idempotent: the first statement is a conditional UPDATE ``queued → done`` of the firing row; it takes
+    the row's lock, so a second worker running the same firing waits, then updates nothing and returns
+    False. Everything else happens in the same transaction: a worker killed before commit leaves the firing
+    ``queued`` for the scheduler to hand out again. A threshold a recompute moved beyond the clock's count
+    (a longer target) is withdrawn (its row deleted) so it fires when it is really reached.
+    """
+    now = clock.now()
+    if not ThresholdFiring.objects.filter(pk=firing_id, status=FiringStatus.QUEUED).update(
+            status=FiringStatus.DONE, fired_at=now):
+        return False
+    firing = ThresholdFiring.objects.get(pk=firing_id)
+    c = IncidentClock.objects.select_for_update().select_related("incident__organisation",
+                                                                 "incident__assigned_group").get(pk=firing.clock_id)
+    if consumed_at(c, now) < percent_seconds(c.target_seconds, firing.percent):
+        firing.delete()
+        _plan(c, now)
+        c.save(update_fields=["next_threshold_at", "next_threshold_percent", "due_at", "updated_at"])
+        return False
+    incident = c.incident
+    rule = AgreementThreshold.objects.filter(agreement_id=c.agreement_id, percent=firing.percent).first()
+    recipients: list[int | None] = []
+    if rule is None or rule.notify_assignee:
+        recipients.append(incident.assignee_id)
+    if (rule is None or rule.notify_group_lead) and incident.assigned_group_id:
+        recipients.append(incident.assigned_group.lead_id)
+    breach = firing.percent >= BREACH
+    if (rule is None and breach) or (rule is not None and rule.notify_managers):
+        recipients += _incident_managers(incident)
+    if breach and c.breached_at is None:
+        c.breached_at = firing.reached_at
+        c.save(update_fields=["breached_at", "updated_at"])
+    data = {"clock": c.kind, "percent": firing.percent, "due_at": c.due_at.isoformat() if c.due_at else None}
+    notify(recipients=recipients, kind="sla_breached" if breach else "sla_threshold", subject=incident,
+           actor=None, data=data)
+    audit_record(actor=None, action="incident.sla_breached" if breach else "incident.sla_threshold",
+                 subject=incident, data={**data, "reached_at": firing.reached_at.isoformat(),
+                                         "recipients": len({r for r in recipients if r})})
+    return True
+

@@ -1,0 +1,27 @@
+"""Background tasks of the sla app. Each parses nothing and calls one service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from opsdesk.audit import context
+from opsdesk.core import clock
+
+
+@task()
+def thresholds_tick() -> int:
+    """The periodic pass (every 30 s): enqueue a ``fire_threshold`` per threshold reached. See
+    ``services.thresholds_enqueue_due`` for how each threshold fires exactly once."""
+    from .services import thresholds_enqueue_due
+
+    with context.bound(source="task"):
+        return thresholds_enqueue_due(clock.now())
+
+
+@task()
+def fire_threshold(firing_id: int) -> bool:
+    """Act on one reached threshold (idempotent: a firing already done is left alone)."""
+    from .services import threshold_fire
+
+    with context.bound(source="task"):
+        return threshold_fire(firing_id=firing_id)
