@@ -52,7 +52,7 @@ def _sheet_header(sheet: Worksheet, title: str, period: Period, headers: Sequenc
         cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    sheet.freeze_panes = f"A{header_row + 1}"
     return header_row
 
 

@@ -354,6 +354,10 @@ class SlaRow:
     response: Compliance = field(default_factory=Compliance)
     resolution: Compliance = field(default_factory=Compliance)
 
+    @property
+    def parts(self) -> list[tuple[str, Compliance]]:
+        return [("response", self.response), ("resolution", self.resolution)]
+
 
 @dataclass(frozen=True)
 class SlaReport:
