@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.services import api_token_create
@@ -36,5 +37,18 @@ def client_for(world: Any) -> Callable[[User], ApiClient]:
             secret = api_token_create(actor=user, name="tests").secret
             clients[user.pk] = ApiClient(headers={"Authorization": f"Bearer {secret}", "Accept-Language": "en"})
         return clients[user.pk]
+
+    return make
+
+
+@pytest.fixture
+def as_user(world: Any) -> Callable[..., Client]:
+    """A signed-in browser client reading English: ``as_user("admin")``."""
+
+    def make(username: str, language: str = "en") -> Client:
+        client = Client()
+        client.force_login(getattr(world, username))
+        client.cookies["django_language"] = language
+        return client
 
     return make
