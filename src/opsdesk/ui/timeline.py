@@ -53,6 +53,9 @@ ACTIONS: dict[str, tuple[Promise, str, str]] = {
     "incident.callback_recorded": (gettext_lazy("%(actor)s recorded the call-back"), "bi-telephone-outbound", "success"),
     "incident.auto_confirmed": (
         gettext_lazy("Closed automatically: the requester did not answer in time"), "bi-clock-history", "success"),
+    "incident.sla_threshold": (gettext_lazy("An SLA clock reached a threshold"), "bi-hourglass-split", "warning"),
+    "incident.sla_breached": (gettext_lazy("An SLA target was breached"), "bi-hourglass-bottom", "danger"),
+    "incident.sla_recomputed": (gettext_lazy("%(actor)s recomputed the SLA clocks"), "bi-arrow-repeat", ""),
 }
 UNKNOWN_ACTION = (gettext_lazy("%(actor)s: %(action)s"), "bi-dot", "")
 # Where a change came from (the audit entry's ``source`` code), as staff read it.
@@ -201,3 +204,16 @@ def _describe(entry: AuditEntry, data: dict[str, Any], item: TimelineItem, label
         item.facts.append((_("Related incident"), str(data.get("child") or "")))
     elif action == "incident.auto_confirmed":
         item.facts.append((_("After"), _("%(days)s days") % {"days": data.get("days")}))
+    elif action in ("incident.sla_threshold", "incident.sla_breached"):
+        from opsdesk.sla.models import ClockKind
+
+        kind = data.get("clock")
+        item.facts.append((_("SLA clock"), str(ClockKind(kind).label) if kind in ClockKind.values else str(kind)))
+        item.facts.append((_("Reached"), _("%(percent)s %% of the target") % {"percent": data.get("percent")}))
+    elif action == "incident.sla_recomputed":
+        from opsdesk.sla.models import ClockKind
+
+        for kind, (old_due, new_due) in (data.get("due") or {}).items():
+            label = str(ClockKind(kind).label) if kind in ClockKind.values else str(kind)
+            item.changes.append(Change(_("%(clock)s due") % {"clock": label}, labeller.value("resolved_at", old_due),
+                                       labeller.value("resolved_at", new_due)))

@@ -29,6 +29,7 @@ log = logging.getLogger("opsdesk.scheduler")
 # the kernel imports no domain app; OPSDESK_PERIODIC_TASKS in settings may replace it.
 DEFAULT_PERIODIC_TASKS: dict[str, int] = {
     "opsdesk.incidents.tasks.auto_confirm_resolved": 60,
+    "opsdesk.sla.tasks.thresholds_tick": 30,
     "opsdesk.notifications.tasks.send_queued_email": 60,
 }
 _LEADER_LOCK_KEY = 0x0D5C4ED  # PostgreSQL advisory lock naming the scheduler leader
