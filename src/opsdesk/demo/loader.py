@@ -23,6 +23,7 @@ from .stories import HISTORY_DAYS, tell
 # SLAs, the application catalogue); the second after the incidents (the CMDB links demo incidents).
 BEFORE_INCIDENTS: list[str] = [
     "opsdesk.accounts.demo.seed_demo",
+    "opsdesk.catalog.demo.seed_demo",
 ]
 AFTER_INCIDENTS: list[str] = [
 ]
