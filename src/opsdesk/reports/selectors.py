@@ -49,9 +49,11 @@ from opsdesk.accounts.models import (
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.accounts.selectors import organisation_ids_where
 from opsdesk.catalog.models import Service
+from opsdesk.core import clock
 from opsdesk.core.errors import PermissionDenied, ValidationFailed
 from opsdesk.incidents.choices import Priority
 from opsdesk.incidents.models import Incident, WorkLog
+from opsdesk.sla.models import IncidentClock
 from opsdesk.ui.naming import localized_name
 
 from .periods import Period, month_label, next_month, parse_month
@@ -371,20 +373,20 @@ SLA_STATUSES = ("met", "breached", "in_progress")
 CLOCK_KINDS = ("response", "resolution")
 
 
-def clock_status_q(status: str, prefix: str = "") -> Q:
-    """A clock's status: met; breached (missed, or still running past its due time); else in progress."""
-    met, breached_at = f"{prefix}met", f"{prefix}breached_at"
+def clock_status_q(status: str, now: dt.datetime) -> Q:
+    """A clock's status as the report counts it.
+
+    met: stopped within its target. breached: stopped late, or not stopped and past its due time (whether or
+    not the scheduler has marked ``breached_at`` yet). in progress: not stopped and not yet due (running or
+    paused). Clocks of cancelled records (stopped, neither met nor missed) are left out of the report.
+    """
     if status == "met":
-        return Q(**{met: True})
+        return Q(met=True)
     if status == "breached":
-        return Q(**{met: False}) | Q(**{f"{met}__isnull": True, f"{breached_at}__isnull": False})
-    return Q(**{f"{met}__isnull": True, f"{breached_at}__isnull": True})
-
-
-def _clock_model() -> Any:
-    from opsdesk.sla.models import IncidentClock
-
-    return IncidentClock
+        return Q(met=False) | Q(met__isnull=True, stopped_at__isnull=True) & (
+            Q(breached_at__isnull=False) | Q(due_at__lt=now))
+    return Q(met__isnull=True, stopped_at__isnull=True, breached_at__isnull=True) & (
+        Q(due_at__isnull=True) | Q(due_at__gte=now))
 
 
 SLA_KEY_FIELDS = {
@@ -393,13 +395,13 @@ SLA_KEY_FIELDS = {
 }
 
 
-def clocks_in_scope(*, user: User, filters: ReportFilter) -> QuerySet[Any]:
+def clocks_in_scope(*, user: User, filters: ReportFilter) -> QuerySet[IncidentClock]:
     """The response and resolution clocks of the incidents in the reader's scope, reported in the period."""
     org_ids = _scope(user, P.INCIDENT_VIEW)
-    queryset = _clock_model().objects.filter(
+    queryset = IncidentClock.objects.filter(
         kind__in=CLOCK_KINDS, incident__organisation_id__in=org_ids,
         **filters.period.filter_kwargs("incident__created_at"),
-    )
+    ).exclude(stopped_at__isnull=False, met__isnull=True)  # cancelled records: no verdict either way
     if filters.service:
         queryset = queryset.filter(incident__service_id=filters.service)
     if filters.organisation:
@@ -416,11 +418,11 @@ def _sla_key(group_by: str, zone: ZoneInfo) -> Expression:
     return F(SLA_KEY_FIELDS[group_by])
 
 
-def _sla_counts() -> dict[str, Any]:
+def _sla_counts(now: dt.datetime) -> dict[str, Any]:
     counts: dict[str, Any] = {"records": Count("incident_id", distinct=True)}
     for kind in CLOCK_KINDS:
         for status in SLA_STATUSES:
-            counts[f"{kind}_{status}"] = Count("id", filter=Q(kind=kind) & clock_status_q(status))
+            counts[f"{kind}_{status}"] = Count("id", filter=Q(kind=kind) & clock_status_q(status, now))
     return counts
 
 
@@ -436,9 +438,10 @@ def sla_report(*, user: User, group_by: str, filters: ReportFilter) -> SlaReport
     """Met / breached / in progress per ``group_by``, for the response and the resolution clocks."""
     group_by = check_group_by(group_by, SLA_GROUP_BY)
     zone = filters.period.zone
+    now = clock.now()
     queryset = clocks_in_scope(user=user, filters=filters)
     grouped = list(queryset.annotate(report_key=_sla_key(group_by, zone)).values("report_key")
-                   .annotate(**_sla_counts()).order_by("report_key"))
+                   .annotate(**_sla_counts(now)).order_by("report_key"))
     labels = _labels(group_by, [row["report_key"] for row in grouped])
     rows = []
     for row in grouped:
@@ -448,7 +451,7 @@ def sla_report(*, user: User, group_by: str, filters: ReportFilter) -> SlaReport
     if group_by not in {"month", "priority"}:
         rows.sort(key=lambda r: (r.key == NO_KEY, -r.records, r.label))
     # Every record is in exactly one row (its service, group … or month): the total is the rows' sum.
-    total = _sla_row("total", _("Total"), {name: sum(row[name] for row in grouped) for name in _sla_counts()})
+    total = _sla_row("total", _("Total"), {name: sum(row[name] for row in grouped) for name in _sla_counts(now)})
     return SlaReport(group_by=group_by, rows=rows, total=total, filters=filters)
 
 
@@ -466,21 +469,24 @@ def sla_records(*, user: User, group_by: str, key: str, filters: ReportFilter, k
     if key != "total":
         clocks = clocks.filter(_key_filter(group_by, key, filters.period.zone, SLA_KEY_FIELDS))
     if status:
-        clocks = clocks.filter(clock_status_q(status))
+        clocks = clocks.filter(clock_status_q(status, clock.now()))
     return (Incident.objects.filter(pk__in=clocks.values("incident_id"))
             .select_related("service", "organisation", "assigned_group", "assignee")
             .prefetch_related("sla_clocks").order_by("-id"))
 
 
-def record_status(incident: Incident, kind: str) -> str:
-    """The status of ``incident``'s clock of ``kind`` (its latest), as the report counts it; "" without one."""
-    clocks = [c for c in incident.sla_clocks.all() if c.kind == kind]
-    if not clocks:
+def record_status(incident: Incident, kind: str, now: dt.datetime | None = None) -> str:
+    """The status of ``incident``'s clock of ``kind`` as the report counts it (see ``clock_status_q``);
+    "" without a clock or for a cancelled record."""
+    found = next((c for c in incident.sla_clocks.all() if c.kind == kind), None)
+    if found is None:
         return ""
-    clock = max(clocks, key=lambda c: (c.started_at, c.pk))
-    if clock.met is True:
-        return "met"
-    if clock.met is False or clock.breached_at is not None:
+    now = now or clock.now()
+    if found.met is not None:
+        return "met" if found.met else "breached"
+    if found.stopped_at is not None:
+        return ""
+    if found.breached_at is not None or (found.due_at is not None and found.due_at < now):
         return "breached"
     return "in_progress"
 
