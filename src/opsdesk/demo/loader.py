@@ -22,6 +22,7 @@ from .stories import HISTORY_DAYS, tell
 # once the organisation, people, groups and services exist and before any incident is told (calendars,
 # SLAs, the application catalogue); the second after the incidents (the CMDB links demo incidents).
 BEFORE_INCIDENTS: list[str] = [
+    "opsdesk.calendars.demo.seed_demo",
     "opsdesk.accounts.demo.seed_demo",
     "opsdesk.catalog.demo.seed_demo",
 ]
