@@ -216,3 +216,42 @@ def test_notify_costs_the_same_few_queries_for_one_recipient_or_many(world, djan
         assert notify(recipients=people, kind="assigned", subject=incident, actor=world.requester) == 7
     assert OutgoingEmail.objects.filter(notification__subject_id=incident.pk, notification__kind="assigned",
                                         notification__actor_name=str(world.requester)).count() == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chase_from_the_portal_commits_at_once_while_the_mail_server_is_down(smtp_port: int) -> None:
+    """A real commit (no test transaction around it): the on-commit task finds the server down; the page works."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.conftest import build_world
+
+    world = build_world()
+    incident = Maker(world).in_progress()
+    client = Client()
+    client.force_login(world.requester)
+    response = client.post(reverse("ui:incident_transition", args=[incident.number, "chase"]),
+                           {"view": "portal", "chase-comment": "Urgent please"})
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.chase_count == 1
+    chased = OutgoingEmail.objects.filter(notification__kind="chased")
+    assert sorted(chased.values_list("to_address", flat=True)) == ["l1@example.test", "l1b@example.test"]
+    assert {(e.status, e.attempts) for e in chased} == {(EmailStatus.QUEUED, 1)}
+    assert all("refused" in e.last_error.lower() for e in chased)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_queue_one_task_is_enqueued_per_notifying_write_not_per_recipient(settings) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.conftest import build_world
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    world = build_world()
+    incident = Maker(world).report()
+    before = DBTaskResult.objects.count()
+    notify(recipients=[world.l1, world.l1b, world.l2, world.l3], kind="assigned", subject=incident, actor=world.desk)
+    tasks = DBTaskResult.objects.order_by("-enqueued_at")[: DBTaskResult.objects.count() - before]
+    assert [t.task_path for t in tasks] == ["opsdesk.notifications.tasks.send_queued_email"]
+    assert OutgoingEmail.objects.filter(status=EmailStatus.QUEUED).count() >= 4
