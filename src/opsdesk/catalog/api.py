@@ -105,7 +105,7 @@ def service_create(request: HttpRequest, payload: ServiceIn) -> tuple[int, Servi
         application=resolve(ApplicationNode, payload.application, "application"),
         owner_group=resolve(SupportGroup, payload.owner_group, "owner_group"),
         is_active=payload.is_active,
-        **({"agreement": agreement} if agreement is not None else {}),
+        agreement=agreement,
     )
     return 201, _with_agreements([service])[0]
 

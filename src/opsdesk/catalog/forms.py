@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from opsdesk.accounts import selectors as account_selectors
 from opsdesk.accounts.models import Organisation
 from opsdesk.incidents.choices import Impact, Priority, Urgency
+from opsdesk.sla.models import ServiceLevelAgreement
+from opsdesk.sla.selectors import agreement_list
 from opsdesk.ui.naming import localized_name
 
 from . import selectors
@@ -99,13 +101,12 @@ class DeactivateForm(forms.Form):
 # Service products ------------------------------------------------------------------------------
 
 
-def agreement_choices() -> list[tuple[Any, str]] | None:
-    """The service level agreements to choose from, or None while the SLA app does not offer them yet."""
-    try:
-        from opsdesk.sla.selectors import agreement_list
-    except ImportError:
-        return None
-    return [(agreement, localized_name(agreement)) for agreement in agreement_list()]
+def _agreement_records(current: ServiceLevelAgreement | None) -> list[tuple[ServiceLevelAgreement, str]]:
+    """The active agreements, and the service's current one even if it is no longer active."""
+    agreements = list(agreement_list(active_only=True))
+    if current is not None and all(a.pk != current.pk for a in agreements):
+        agreements.append(current)
+    return [(agreement, localized_name(agreement)) for agreement in agreements]
 
 
 class ServiceForm(forms.Form):
@@ -119,24 +120,20 @@ class ServiceForm(forms.Form):
                                     empty_label=_("Not on the application catalogue"),
                                     help_text=_("The node of the application catalogue this service is offered on."))
     owner_group = _group_field(_("Owner group"))
+    sla = RecordChoiceField(model=ServiceLevelAgreement, label=_("Service level agreement"), required=False,
+                            empty_label=_("None"), help_text=_("The response and resolution targets its incidents "
+                                                               "are measured against."))
     is_active = forms.BooleanField(label=_("Active (offered to requesters)"), required=False, initial=True)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agreement: ServiceLevelAgreement | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["application"].set_records(_node_records())
         self.fields["owner_group"].queryset = account_selectors.group_list(user=None)
-        agreements = agreement_choices()
-        if agreements is not None:
-            from opsdesk.sla.models import ServiceLevelAgreement
-
-            field = RecordChoiceField(model=ServiceLevelAgreement, label=_("Service level agreement"), required=False,
-                                      empty_label=_("None"))
-            field.set_records(agreements)
-            self.fields["sla"] = field
+        self.fields["sla"].set_records(_agreement_records(agreement))
 
     @classmethod
-    def for_service(cls, service: Service, agreement: Any = None) -> ServiceForm:
-        return cls(initial={
+    def for_service(cls, service: Service, agreement: ServiceLevelAgreement | None = None) -> ServiceForm:
+        return cls(agreement=agreement, initial={
             "code": service.code, "name": service.name, "name_en": service.name_en, "kind": service.kind,
             "description": service.description, "application": service.application_id,
             "owner_group": service.owner_group_id, "is_active": service.is_active,
@@ -144,8 +141,7 @@ class ServiceForm(forms.Form):
 
     def service_arguments(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        if "sla" in data:
-            data["agreement"] = data.pop("sla")
+        data["agreement"] = data.pop("sla")
         return data
 
 

@@ -22,6 +22,9 @@ from opsdesk.audit.services import audit_record
 from opsdesk.core.errors import PermissionDenied, ValidationFailed
 from opsdesk.incidents.choices import Impact, Priority, Urgency
 from opsdesk.incidents.models import PriorityRule
+from opsdesk.sla.models import ServiceLevelAgreement
+from opsdesk.sla.selectors import agreement_for_service
+from opsdesk.sla.services import service_agreement_set
 
 from .models import (
     CHILD_LEVEL,
@@ -335,10 +338,16 @@ def _service_fields(errors: Errors, fields: dict[str, Any], service: Service | N
     return cleaned
 
 
-def _set_agreement(actor: User | None, service: Service, agreement: Any) -> None:
-    from opsdesk.sla.services import service_agreement_set  # the SLA app owns the service ↔ agreement link
-
-    service_agreement_set(actor=actor, service=service, agreement=agreement)
+def _set_agreement(actor: User | None, service: Service, agreement: ServiceLevelAgreement | None) -> None:
+    """Offer the service under ``agreement`` through the SLA app (which audits it); its errors name ``sla``."""
+    current = agreement_for_service(service)
+    if (current.pk if current else None) == (agreement.pk if agreement else None):
+        return
+    try:
+        service_agreement_set(actor=actor, service=service, agreement=agreement)
+    except ValidationFailed as error:
+        messages = [str(m) for field_messages in error.field_errors.values() for m in field_messages]
+        raise ValidationFailed(error.message, field_errors={"sla": messages or [str(error.message)]}) from error
 
 
 @transaction.atomic
@@ -353,9 +362,9 @@ def service_create(
     application: ApplicationNode | None = None,
     owner_group: SupportGroup | None = None,
     is_active: bool = True,
-    agreement: Any = UNSET,
+    agreement: ServiceLevelAgreement | None = None,
 ) -> Service:
-    """Offer a service product on the catalogue (optionally with its service level agreement)."""
+    """Offer a service product on the catalogue (optionally under a service level agreement)."""
     _require_admin(actor)
     errors: Errors = {}
     fields = _service_fields(errors, {"code": code, "name": name, "name_en": name_en, "kind": kind,
@@ -365,7 +374,7 @@ def service_create(
     service = Service.objects.create(**fields)
     audit_record(actor=actor, action="service.created", subject=service,
                  data={"fields": _snapshot(service, SERVICE_FIELDS)})
-    if agreement is not UNSET and agreement is not None:
+    if agreement is not None:
         _set_agreement(actor, service, agreement)
     return service
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.core.errors import DomainError, ValidationFailed
 from opsdesk.incidents.choices import Urgency
+from opsdesk.sla.selectors import agreement_for_service
 from opsdesk.ui.form_errors import add_domain_error
 
 from . import selectors, services
@@ -176,10 +177,6 @@ def node_reactivate(request: HttpRequest, node_id: int) -> HttpResponse:
 
 
 def _agreement_of(service: Service) -> Any:
-    try:
-        from opsdesk.sla.selectors import agreement_for_service
-    except ImportError:
-        return None
     return agreement_for_service(service)
 
 
@@ -226,7 +223,7 @@ def service_edit(request: HttpRequest, service_id: int) -> HttpResponse:
     service = _get(Service, service_id)
     if request.method != "POST":
         return _service_page(request, service, ServiceForm.for_service(service, _agreement_of(service)))
-    form = ServiceForm(request.POST)
+    form = ServiceForm(request.POST, agreement=_agreement_of(service))
     failed = _submit(request, form, lambda: services.service_update(
         actor=request.user, service=service, **form.service_arguments()),
         lambda f, status, error: _service_page(request, service, f, status=status, page_error=error))
