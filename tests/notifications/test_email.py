@@ -255,3 +255,13 @@ def test_with_the_database_queue_one_task_is_enqueued_per_notifying_write_not_pe
     tasks = DBTaskResult.objects.order_by("-enqueued_at")[: DBTaskResult.objects.count() - before]
     assert [t.task_path for t in tasks] == ["opsdesk.notifications.tasks.send_queued_email"]
     assert OutgoingEmail.objects.filter(status=EmailStatus.QUEUED).count() >= 4
+
+
+def test_what_people_typed_is_escaped_in_the_html_part_and_left_as_typed_in_the_text(world) -> None:
+    from opsdesk.notifications.emails import render_parts
+
+    incident = Maker(world).report(title="<b>报表</b> & <script>x</script>")
+    notify(recipients=[world.l1], kind="commented", subject=incident, actor=world.desk, text="<img src=x onerror=y>")
+    subject, text, page = render_parts(Notification.objects.get(kind="commented"), world.l1)
+    assert "<b>报表</b> & <script>x</script>" in subject and "<img src=x onerror=y>" in text
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;img src=x onerror=y&gt;" in page
