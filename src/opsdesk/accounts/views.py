@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -15,8 +17,10 @@ from django.views.decorators.http import require_POST
 from opsdesk.core.errors import DomainError
 
 from . import selectors, services
-from .forms import SignInForm, TokenForm
+from .forms import SignInForm, StaffLevelForm, StaffLevelRateForm, TokenForm, UserStaffLevelForm
 from .middleware import client_ip
+from .models import StaffLevel
+from .roles import Permission as P
 from .roles import Role
 
 
@@ -78,6 +82,7 @@ def _profile(request: HttpRequest, *, form: TokenForm | None = None, secret: str
         "tokens": selectors.api_token_list(user=user),
         "token_form": form or TokenForm(),
         "secret": secret,
+        "perms_admin": user.holds(P.ADMINISTER),
     }, status=status)
 
 
@@ -115,3 +120,101 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
     return redirect("ui:profile")
+
+
+# Staff levels and cost rates (administrators) ------------------------------------------------------------
+
+
+def _apply_errors(form: Any, error: DomainError) -> None:
+    for field, errors in error.field_errors.items():
+        for message in errors:
+            form.add_error(field if field in form.fields else None, str(message))
+    if not error.field_errors:
+        form.add_error(None, str(error.message))
+
+
+def _staff_levels(request: HttpRequest, *, level_form: StaffLevelForm | None = None,
+                  rate_forms: dict[int, StaffLevelRateForm] | None = None,
+                  user_form: UserStaffLevelForm | None = None, status: int = 200) -> HttpResponse:
+    levels = list(selectors.staff_level_list())
+    rate_forms = rate_forms or {}
+    users = selectors.user_list(user=request.user).select_related("staff_level")
+    return render(request, "accounts/staff_levels.html", {
+        "levels": [(level, rate_forms.get(level.pk) or StaffLevelRateForm(prefix=f"rate-{level.pk}"))
+                   for level in levels],
+        "level_form": level_form or StaffLevelForm(),
+        "user_form": user_form or UserStaffLevelForm(users=users, levels=selectors.staff_level_list()),
+        "people": [u for u in users if u.staff_level_id],
+    }, status=status)
+
+
+def _admin_only(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.holds(P.ADMINISTER):
+        return render(request, "ui/error.html", {"status": 403, "message": _(
+            "Only administrators may change staff levels and cost rates.")}, status=403)
+    return None
+
+
+@login_required
+def staff_levels(request: HttpRequest) -> HttpResponse:
+    return _admin_only(request) or _staff_levels(request)
+
+
+@login_required
+@require_POST
+def staff_level_create(request: HttpRequest) -> HttpResponse:
+    if denied := _admin_only(request):
+        return denied
+    form = StaffLevelForm(request.POST)
+    if not form.is_valid():
+        return _staff_levels(request, level_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        level = services.staff_level_create(actor=request.user, code=data["code"], name=data["name"],
+                                            name_en=data["name_en"], rank=data["rank"] or 0,
+                                            hourly_rate=data["hourly_rate"], effective_from=data["effective_from"])
+    except DomainError as error:
+        _apply_errors(form, error)
+        return _staff_levels(request, level_form=form, status=error.status)
+    messages.success(request, _("The staff level “%(name)s” is created.") % {"name": level.name})
+    return redirect("ui:staff_levels")
+
+
+@login_required
+@require_POST
+def staff_level_rate_add(request: HttpRequest, level_id: int) -> HttpResponse:
+    if denied := _admin_only(request):
+        return denied
+    level = StaffLevel.objects.filter(pk=level_id).first()
+    if level is None:
+        return render(request, "ui/error.html", {"status": 404}, status=404)
+    form = StaffLevelRateForm(request.POST, prefix=f"rate-{level.pk}")
+    if not form.is_valid():
+        return _staff_levels(request, rate_forms={level.pk: form}, status=422)
+    try:
+        services.staff_level_rate_set(actor=request.user, level=level, effective_from=form.cleaned_data["effective_from"],
+                                      hourly_rate=form.cleaned_data["hourly_rate"])
+    except DomainError as error:
+        _apply_errors(form, error)
+        return _staff_levels(request, rate_forms={level.pk: form}, status=error.status)
+    messages.success(request, _("The new rate of “%(name)s” is saved.") % {"name": level.name})
+    return redirect("ui:staff_levels")
+
+
+@login_required
+@require_POST
+def user_staff_level_set(request: HttpRequest) -> HttpResponse:
+    if denied := _admin_only(request):
+        return denied
+    form = UserStaffLevelForm(request.POST, users=selectors.user_list(user=request.user),
+                              levels=selectors.staff_level_list())
+    if not form.is_valid():
+        return _staff_levels(request, user_form=form, status=422)
+    try:
+        person = services.user_staff_level_set(actor=request.user, user=form.cleaned_data["user"],
+                                               level=form.cleaned_data["level"])
+    except DomainError as error:
+        _apply_errors(form, error)
+        return _staff_levels(request, user_form=form, status=error.status)
+    messages.success(request, _("The staff level of %(person)s is saved.") % {"person": person})
+    return redirect("ui:staff_levels")
