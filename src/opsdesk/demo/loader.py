@@ -27,6 +27,7 @@ BEFORE_INCIDENTS: list[str] = [
     "opsdesk.catalog.demo.seed_demo",
 ]
 AFTER_INCIDENTS: list[str] = [
+    "opsdesk.cmdb.demo.seed_demo",
 ]
 DEFAULT_INCIDENTS = 300
 DEFAULT_SEED = 20261127
