@@ -89,3 +89,21 @@ def test_the_bell_says_how_far_an_sla_clock_is(world) -> None:
     first = api.json()["items"][0]
     assert first["kind"] == "sla_breached" and first["data"] == {"clock": "resolution"}
     assert first["subject_title"] == incident.title
+
+
+def test_the_api_reads_and_sets_which_kinds_come_by_email(world) -> None:
+    client = signed_in(world.l1)
+    rows = client.get("/api/v1/notifications/preferences").json()
+    assert {r["kind"]: r["email"] for r in rows}["commented"] is False and all(r["in_app"] for r in rows)
+    response = client.put("/api/v1/notifications/preferences", {"email": ["sla_breached"]},
+                          content_type="application/json")
+    assert response.status_code == 200
+    assert [r["kind"] for r in response.json() if r["email"]] == ["sla_breached"]
+    refused = client.put("/api/v1/notifications/preferences", {"email": ["nope"]}, content_type="application/json")
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid"
+    assert emailed(world.l1) == {"sla_breached"}
+
+
+def test_only_administrators_see_the_outbox_in_the_sidebar(world) -> None:
+    assert 'id="nav-outbox"' in signed_in(world.admin).get(reverse("ui:incident_queue")).content.decode()
+    assert 'id="nav-outbox"' not in signed_in(world.l1).get(reverse("ui:incident_queue")).content.decode()

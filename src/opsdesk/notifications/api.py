@@ -10,8 +10,8 @@ from pydantic import Field
 
 from opsdesk.core.pagination import DEFAULT_LIMIT, clamp_limit, paginate
 
-from .selectors import notification_list
-from .services import notifications_mark_read
+from .selectors import notification_list, notification_preferences
+from .services import notification_preferences_set, notifications_mark_read
 
 router = Router(tags=["notifications"])
 
@@ -58,3 +58,25 @@ def notifications(
 def notifications_read(request: HttpRequest, payload: MarkReadIn | None = None) -> dict[str, int]:
     ids = payload.ids if payload is not None else None
     return {"marked": notifications_mark_read(actor=request.auth, ids=ids)}  # type: ignore[attr-defined]
+
+
+class PreferenceOut(Schema):
+    kind: str
+    label: str = Field(description="The kind's name in the caller's language.")
+    email: bool = Field(description="Whether this kind is also sent by email.")
+    in_app: bool = Field(True, description="In-app notifications are always on.")
+
+
+class PreferencesIn(Schema):
+    email: list[str] = Field(description="The kinds to receive by email; every other kind is in-app only.")
+
+
+@router.get("/notifications/preferences", response=list[PreferenceOut], summary="Which notifications I get by email")
+def preferences(request: HttpRequest) -> list:
+    return notification_preferences(user=request.auth)  # type: ignore[attr-defined]
+
+
+@router.put("/notifications/preferences", response=list[PreferenceOut], summary="Choose which notifications I get by email")
+def preferences_set(request: HttpRequest, payload: PreferencesIn) -> list:
+    notification_preferences_set(actor=request.auth, email_kinds=payload.email)  # type: ignore[attr-defined]
+    return notification_preferences(user=request.auth)  # type: ignore[attr-defined]

@@ -128,7 +128,7 @@ def notification_preferences_set(*, actor: Any, email_kinds: Iterable[str]) -> d
     unknown = wanted - set(NotificationKind.values)
     if unknown:
         raise ValidationFailed(_("Choose from the listed kinds."),
-                               field_errors={"email_kinds": [_("Choose from the listed kinds.")]})
+                               field_errors={"email": [_("Choose from the listed kinds.")]})
     stored = dict(NotificationPreference.objects.filter(user=actor).values_list("kind", "email"))
     changes: dict[str, list[bool]] = {}
     for kind in NotificationKind.values:
