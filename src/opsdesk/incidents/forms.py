@@ -396,6 +396,8 @@ class QueueFilterForm(forms.Form):
                                empty_label=_("Any service"))
     group = NamedChoiceField(queryset=SupportGroup.objects.none(), label=_("Group"), required=False,
                              empty_label=_("Any group"))
+    sort = forms.ChoiceField(choices=[("", _("Newest first")), ("due", _("SLA due time"))], required=False,
+                             widget=forms.HiddenInput)
 
     def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
         data = data.copy()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import json
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.accounts.selectors import organisation_ids_where
 from opsdesk.audit.models import AuditEntry
-from opsdesk.core.errors import NotFound
+from opsdesk.core.errors import NotFound, ValidationFailed
 from opsdesk.core.pagination import paginate
 
 from . import rules
@@ -113,6 +117,42 @@ def incident_list(*, user: User, filters: IncidentFilter | None = None) -> Query
     return queryset.order_by("-id")
 
 
+def with_sla_due(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Annotate ``sla_due``: the earliest due time of the record's running clocks (null: none, or paused)."""
+    from opsdesk.sla.models import IncidentClock
+
+    due = IncidentClock.objects.filter(incident_id=OuterRef("pk"), stopped_at__isnull=True, due_at__isnull=False) \
+        .order_by("due_at").values("due_at")[:1]
+    return queryset.annotate(sla_due=Subquery(due))
+
+
+def paginate_by_due(queryset: QuerySet[Incident], *, cursor: str | None, limit: int) -> tuple[list[Incident], str | None]:
+    """One page sorted by SLA due time, soonest (or most overdue) first, records without one last; keyset
+    on (due, id) so pages stay stable as records change."""
+    queryset = with_sla_due(queryset)
+    if cursor:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            last_id = int(position["id"])
+            last_due = dt.datetime.fromisoformat(position["due"]) if position.get("due") else None
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise ValidationFailed(_("The cursor is not valid."),
+                                   field_errors={"cursor": [_("Not a cursor from this list.")]})
+        if last_due is None:
+            queryset = queryset.filter(sla_due__isnull=True, id__gt=last_id)
+        else:
+            queryset = queryset.filter(Q(sla_due__gt=last_due) | Q(sla_due=last_due, id__gt=last_id)
+                                       | Q(sla_due__isnull=True))
+    rows = list(queryset.order_by(F("sla_due").asc(nulls_last=True), "id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        position = {"id": last.pk, "due": last.sla_due.isoformat() if last.sla_due else None}
+        next_cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+    return rows[:limit], next_cursor
+
+
 def incident_get(*, user: User, number: str) -> Incident:
     incident = Incident.objects.select_related(*LIST_RELATED, "major_owner", "parent", "resolved_by", "created_by") \
         .prefetch_related(sla_clocks_prefetch()).filter(number=number).first()
@@ -137,11 +177,13 @@ def incident_timeline(*, user: User, incident: Incident) -> list[AuditEntry]:
 
 def queue_counts(*, user: User) -> dict[str, int]:
     base = visible_to(user).filter(state__in=["new", "assigned", "in_progress", "pending"])
-    return {
-        "mine": base.filter(assignee_id=user.pk).count(),
-        "my_groups": base.filter(assigned_group_id__in=sorted(user.support_group_ids)).count(),
-        "unassigned": base.filter(assigned_group_id__in=sorted(user.support_group_ids), assignee__isnull=True).count(),
-    }
+    groups = sorted(user.support_group_ids)
+    # One query for the three badges.
+    return base.aggregate(
+        mine=Count("id", filter=Q(assignee_id=user.pk)),
+        my_groups=Count("id", filter=Q(assigned_group_id__in=groups)),
+        unassigned=Count("id", filter=Q(assigned_group_id__in=groups, assignee__isnull=True)),
+    )
 
 
 # What hangs off one record (the detail page and the API read these) -----------------------------

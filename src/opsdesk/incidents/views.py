@@ -331,11 +331,20 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
 # Lists --------------------------------------------------------------------------------------------
 
 
-def _page(request: HttpRequest, queryset: Any) -> tuple[list[Incident], str | None]:
+def _page(request: HttpRequest, queryset: Any, sort: str = "") -> tuple[list[Incident], str | None]:
+    paginate = selectors.paginate_by_due if sort == "due" else selectors.paginate
     try:
-        return selectors.paginate(queryset, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
+        return paginate(queryset, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
     except ValidationFailed:
-        return selectors.paginate(queryset, cursor=None, limit=PAGE_SIZE)
+        return paginate(queryset, cursor=None, limit=PAGE_SIZE)
+
+
+def _query_toggling_sort(request: HttpRequest, sort: str) -> str:
+    """The queue's query with the other order (by SLA due time ↔ newest first), from the first page."""
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    query["sort"] = "" if sort == "due" else "due"
+    return query.urlencode()
 
 
 def _query_without_cursor(request: HttpRequest) -> str:
@@ -350,7 +359,8 @@ def incident_queue(request: HttpRequest) -> HttpResponse:
     if not request.user.holds(P.INCIDENT_INTERNAL):
         return redirect("ui:portal_home")
     form = QueueFilterForm(request.GET)
-    rows, next_cursor = _page(request, selectors.incident_list(user=request.user, filters=form.to_filter()))
+    sort = form.cleaned_data.get("sort", "") if form.is_valid() else ""
+    rows, next_cursor = _page(request, selectors.incident_list(user=request.user, filters=form.to_filter()), sort)
     queue = form.cleaned_data.get("queue", "") if form.is_valid() else ""
     typed = request.GET.get("q", "").strip().upper()
     if not request.htmx and len(rows) == 1 and rows[0].number == typed:
@@ -358,6 +368,7 @@ def incident_queue(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form, "rows": rows, "next_cursor": next_cursor, "queue": queue, "queue_label": QUEUES.get(queue, ""),
         "base_query": _query_without_cursor(request), "paged": bool(request.GET.get("cursor")),
+        "sort": sort, "sort_query": _query_toggling_sort(request, sort),
     }
     template = "incidents/_queue_table.html" if request.htmx and request.htmx.target == "queue-results" else "incidents/queue.html"
     return render(request, template, context)

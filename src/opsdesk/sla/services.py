@@ -160,12 +160,14 @@ def agreement_save(
     is_active: bool = True,
     targets: dict[int, tuple[Any, Any]],
     thresholds: Iterable[dict[str, Any]] = (),
+    services: Iterable[Service] | None = None,
 ) -> ServiceLevelAgreement:
     """Create (``agreement`` None) or replace an agreement with its targets per priority and its thresholds.
 
     ``targets`` maps a priority to (response minutes, resolution minutes); ``thresholds`` are dicts with
     ``percent`` and the ``notify_*`` flags. Clocks already running keep their targets until the record
-    changes priority or is recomputed.
+    changes priority or is recomputed. ``services`` (when given): the services offered under it; those
+    that were and are no longer listed are left with no agreement.
     """
     _require_admin(actor)
     targets, clean_thresholds = _validate_agreement(name=name, code=code, targets=targets, thresholds=thresholds,
@@ -193,6 +195,13 @@ def agreement_save(
     AgreementThreshold.objects.bulk_create([AgreementThreshold(agreement=agreement, **row) for row in clean_thresholds])
     after = _agreement_snapshot(agreement)
     changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+    if services is not None:
+        wanted = {service.pk: service for service in services}
+        for link in list(agreement.service_links.select_related("service")):
+            if link.service_id not in wanted:
+                service_agreement_set(actor=actor, service=link.service, agreement=None)
+        for service in wanted.values():
+            service_agreement_set(actor=actor, service=service, agreement=agreement)
     audit_record(actor=actor, action="sla.agreement_created" if not before else "sla.agreement_updated",
                  subject=agreement, subject_type="sla_agreement", data={"changes": changes})
     return agreement
