@@ -460,7 +460,7 @@ def category_update(*, actor: User | None, category: Category, code: str = UNSET
                     name_en: str = UNSET, parent: Category | None = UNSET) -> Category:
     """Rename, re-code or move a category inside its service's tree (never under its own subtree)."""
     _require_admin(actor)
-    locked = Category.objects.select_for_update().select_related("service").get(pk=category.pk)
+    locked = Category.objects.select_for_update(of=("self",)).select_related("service").get(pk=category.pk)
     before = _snapshot(locked, CATEGORY_FIELDS)
     errors: Errors = {}
     if code is not UNSET:
@@ -490,7 +490,7 @@ def category_deactivate(*, actor: User | None, category: Category, cascade: bool
     """Stop offering a category. One with active subcategories is refused unless ``cascade`` says to
     deactivate them too. Incidents already classified under it keep their category."""
     _require_admin(actor)
-    locked = Category.objects.select_for_update().select_related("service").get(pk=category.pk)
+    locked = Category.objects.select_for_update(of=("self",)).select_related("service").get(pk=category.pk)
     below = list(Category.objects.filter(pk__in=_category_subtree_ids(locked), is_active=True).order_by("id"))
     if below and not cascade:
         message = _("%(category)s still has %(count)d active subcategories. Confirm to deactivate them too.") % {
@@ -511,7 +511,7 @@ def category_deactivate(*, actor: User | None, category: Category, cascade: bool
 @transaction.atomic
 def category_reactivate(*, actor: User | None, category: Category) -> Category:
     _require_admin(actor)
-    locked = Category.objects.select_for_update().select_related("service", "parent").get(pk=category.pk)
+    locked = Category.objects.select_for_update(of=("self",)).select_related("service", "parent").get(pk=category.pk)
     if locked.is_active:
         return locked
     if locked.parent is not None and not locked.parent.is_active:
@@ -567,7 +567,7 @@ def routing_rule_update(*, actor: User | None, rule: RoutingRule, category: Cate
                         is_active: bool = UNSET) -> RoutingRule:
     """Change a rule's category, organisation, group or whether it is in use. The actor needs the right in
     the organisation the rule had and the one it gets."""
-    locked = RoutingRule.objects.select_for_update().select_related("service", "organisation").get(pk=rule.pk)
+    locked = RoutingRule.objects.select_for_update(of=("self",)).select_related("service", "organisation").get(pk=rule.pk)
     new_organisation = locked.organisation if organisation is UNSET else organisation
     _require_routing(actor, locked.organisation, new_organisation)
     before = _snapshot(locked, RULE_FIELDS)
@@ -589,7 +589,7 @@ def routing_rule_update(*, actor: User | None, rule: RoutingRule, category: Cate
 
 @transaction.atomic
 def routing_rule_delete(*, actor: User | None, rule: RoutingRule) -> None:
-    locked = RoutingRule.objects.select_for_update().select_related("service", "organisation").get(pk=rule.pk)
+    locked = RoutingRule.objects.select_for_update(of=("self",)).select_related("service", "organisation").get(pk=rule.pk)
     _require_routing(actor, locked.organisation)
     data = {**_rule_audit_data(locked), "fields": _snapshot(locked, RULE_FIELDS)}
     rule_id, organisation_id = locked.pk, locked.organisation_id
