@@ -113,3 +113,31 @@ def test_create_refuses_bad_hours_naming_the_field(client_for: Any, world: Any) 
                     422)
     assert "time_zone" in body["errors"]
     assert not BusinessCalendar.objects.filter(code="bad").exists()
+
+
+def test_administrator_edits_hours_and_days_through_the_api(client_for: Any, world: Any,
+                                                           standard: BusinessCalendar) -> None:
+    client = client_for(world.admin)
+    url = f"/api/v1/calendars/{standard.pk}"
+    response = client.patch_json(url, {"version": standard.version, "name_en": "Standard hours",
+                                       "weekly": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]})
+    assert response.status_code == 200, response.content
+    assert response.json()["weekly"]["4"] == [{"start": "09:00", "end": "17:00"}]
+    error_of(client.patch_json(url, {"version": standard.version, "name": "stale"}), 409)
+    response = client.put(f"{url}/days/2026-06-12", {"kind": "holiday", "name": "周年庆"},
+                          content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"date": "2026-06-12", "working": False, "kind": "holiday", "name": "周年庆",
+                               "periods": []}
+    days = _days(client, standard, "2026-06-12", "2026-06-12")
+    assert days["2026-06-12"]["kind"] == "holiday"
+    assert client.delete(f"{url}/days/2026-06-12").status_code == 204
+    assert _days(client, standard, "2026-06-12", "2026-06-12")["2026-06-12"]["periods"] == [
+        {"start": "09:00", "end": "17:00"}]
+    error_of(client.delete(f"{url}/days/2026-06-12"), 404)
+    assert client.post_json(f"{url}/years/2025/seed").json() == {"calendar": standard.pk, "year": 2025, "days": 33}
+    body = error_of(client.post_json(f"{url}/years/2027/seed"), 422)
+    assert "2027" in body["errors"]["year"][0]
+    for user in (world.desk, world.auditor):
+        error_of(client_for(user).patch_json(url, {"name": "x"}), 403)
+        error_of(client_for(user).post_json(f"{url}/years/2025/seed"), 403)

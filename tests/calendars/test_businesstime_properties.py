@@ -121,6 +121,26 @@ def test_make_up_weekend_days_count_a_full_working_day(day: date) -> None:
     assert business_seconds_between(CN, start, start + timedelta(days=1)) == (3.5 + 4) * 3600
 
 
+# Santiago changes its clocks at local midnight: day boundaries themselves move.
+SANTIAGO = CalendarSpec.standard(
+    periods=((time(0), time(0, 30)), (time(8), time(12)), (time(23), time(23, 59, 59))), weekdays=tuple(range(7)),
+    time_zone="America/Santiago",
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=moments, b=moments, seconds=durations)
+def test_a_zone_that_changes_clocks_at_midnight(a: datetime, b: datetime, seconds: int) -> None:
+    assert business_seconds_between(SANTIAGO, a, add_business_seconds(SANTIAGO, a, seconds)) == seconds
+    a, b = sorted((a, b))
+    b = min(b, a + timedelta(days=20))
+    periods = explain(SANTIAGO, a, b)
+    assert all(p.end == q.start for p, q in zip(periods, periods[1:], strict=False))
+    assert sum(int((p.end - p.start).total_seconds()) for p in periods if p.counted) == business_seconds_between(
+        SANTIAGO, a, b
+    )
+
+
 def test_dst_days_count_real_elapsed_time() -> None:
     # 2026-03-08: New York springs forward at 02:00 → 03:00; the 01:30–03:30 period lasts one real hour.
     spring = datetime(2026, 3, 8, tzinfo=NEW_YORK)

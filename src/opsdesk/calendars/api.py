@@ -133,11 +133,7 @@ def calendar_list(request: HttpRequest, q: str = "", cursor: str | None = None, 
 
 @router.post("/calendars", response={201: CalendarOut}, summary="Create a business calendar (administrators)")
 def calendar_create(request: HttpRequest, payload: CalendarCreateIn) -> tuple[int, BusinessCalendar]:
-    weekly = None
-    if payload.weekly is not None:
-        weekly = {weekday: [] for weekday in range(7)}
-        for period in payload.weekly:
-            weekly[period.weekday].append((period.start, period.end))
+    weekly = _weekly(payload.weekly) if payload.weekly is not None else None
     calendar = services.calendar_create(
         actor=_actor(request),
         code=payload.code,
@@ -177,3 +173,74 @@ def calendar_days(
     ]
     return {"calendar": calendar.pk, "time_zone": calendar.time_zone, "items": [_day_out(d) for d in days],
             "warnings": warnings}
+
+
+class CalendarUpdateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    version: int | None = Field(None, description="The version you read; a newer one on the server is a 409.")
+    name: str | None = None
+    name_en: str | None = None
+    description: str | None = None
+    organisation: int | str | None = Field(None, description="Id of the organisation; send null to detach.")
+    time_zone: str | None = None
+    always_open: bool | None = None
+    is_default: bool | None = None
+    holiday_region: str | None = None
+    weekly: list[PeriodIn] | None = Field(None, description="Replaces the hours of every weekday.")
+
+
+class DayIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description='"holiday" or "workday" (a make-up working day, 调休).')
+    name: str = ""
+    name_en: str = ""
+
+
+class SeedOut(Schema):
+    calendar: int
+    year: int
+    days: int
+
+
+def _weekly(periods: list[PeriodIn]) -> dict[int, list[tuple[time, time]]]:
+    weekly: dict[int, list[tuple[time, time]]] = {weekday: [] for weekday in range(7)}
+    for period in periods:
+        weekly[period.weekday].append((period.start, period.end))
+    return weekly
+
+
+@router.patch("/calendars/{calendar_id}", response=CalendarOut, summary="Change a calendar (administrators)")
+def calendar_update(request: HttpRequest, calendar_id: int, payload: CalendarUpdateIn) -> BusinessCalendar:
+    calendar = selectors.calendar_get(calendar_id=calendar_id, user=_actor(request))
+    sent = payload.model_dump(exclude_unset=True)
+    changes: dict = {key: value for key, value in sent.items() if key not in ("version", "organisation", "weekly")}
+    if "organisation" in sent:
+        changes["organisation"] = resolve(Organisation, payload.organisation, "organisation")
+    if payload.weekly is not None:
+        changes["weekly"] = _weekly(payload.weekly)
+    return services.calendar_update(actor=_actor(request), calendar=calendar, version=payload.version, **changes)
+
+
+@router.put("/calendars/{calendar_id}/days/{day}", response=DayOut, summary="Make a date a holiday or make-up day")
+def calendar_day_set(request: HttpRequest, calendar_id: int, day: str, payload: DayIn) -> dict:
+    calendar = selectors.calendar_get(calendar_id=calendar_id, user=_actor(request))
+    entry = services.day_set(actor=_actor(request), calendar=calendar, date=_date_param(day, "date"),
+                             kind=payload.kind, name=payload.name, name_en=payload.name_en)
+    (info,) = selectors.calendar_days(calendar=calendar, start=entry.date, end=entry.date)
+    return _day_out(info)
+
+
+@router.delete("/calendars/{calendar_id}/days/{day}", response={204: None},
+               summary="Let a date follow the weekly hours again")
+def calendar_day_remove(request: HttpRequest, calendar_id: int, day: str) -> tuple[int, None]:
+    calendar = selectors.calendar_get(calendar_id=calendar_id, user=_actor(request))
+    services.day_remove(actor=_actor(request), calendar=calendar, date=_date_param(day, "date"))
+    return 204, None
+
+
+@router.post("/calendars/{calendar_id}/years/{year}/seed", response=SeedOut,
+             summary="(Re)seed a year's holidays and make-up days from chinese-calendar")
+def calendar_seed_year(request: HttpRequest, calendar_id: int, year: int) -> dict:
+    calendar = selectors.calendar_get(calendar_id=calendar_id, user=_actor(request))
+    count = services.calendar_seed_year(actor=_actor(request), calendar=calendar, year=year)
+    return {"calendar": calendar.pk, "year": year, "days": count}
