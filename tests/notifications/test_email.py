@@ -67,6 +67,7 @@ def test_a_chase_is_emailed_to_each_recipient_in_their_own_language_and_time_zon
     assert "2026-11-27 02:30" in body(english) and "Europe/London" in body(english)
     assert f"{world.requester} chased incident {incident.number}" in body(english)
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 2
+    assert chinese["References"] == english["References"] == f"<incident.{incident.pk}@desk.example.test>"
 
 
 def test_a_user_who_turned_chase_email_off_gets_none_but_still_sees_it_in_the_app(

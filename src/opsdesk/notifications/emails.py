@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -95,8 +96,11 @@ def render_parts(notification: Notification, recipient: Any) -> tuple[str, str, 
 def build_message(email: OutgoingEmail, *, connection: Any = None) -> EmailMultiAlternatives:
     notification = email.notification
     subject, text, html = render_parts(notification, notification.recipient)
+    # Mail clients thread every message about one record together by this made-up reference.
+    thread = f"<{notification.subject_type}.{notification.subject_id}@{urlsplit(base_url()).hostname or 'opsdesk'}>"
+    headers = {"Auto-Submitted": "auto-generated", "References": thread, "In-Reply-To": thread,
+               "X-Opsdesk-Record": notification.subject_label, "X-Opsdesk-Kind": notification.kind}
     message = EmailMultiAlternatives(subject=subject, body=text, to=[email.to_address], connection=connection,
-                                     headers={"Auto-Submitted": "auto-generated", "X-Opsdesk-Record": notification.subject_label,
-                                              "X-Opsdesk-Kind": notification.kind})
+                                     headers=headers)
     message.attach_alternative(html, "text/html")
     return message
