@@ -1,4 +1,4 @@
-"""Reads of a user's in-app notifications."""
+"""Reads: a user's in-app notifications and email preferences, and the outbox for administrators."""
 
 from __future__ import annotations
 
