@@ -25,6 +25,7 @@ BEFORE_INCIDENTS: list[str] = [
     "opsdesk.calendars.demo.seed_demo",
     "opsdesk.accounts.demo.seed_demo",
     "opsdesk.catalog.demo.seed_demo",
+    "opsdesk.sla.demo.seed_demo",
 ]
 AFTER_INCIDENTS: list[str] = [
     "opsdesk.cmdb.demo.seed_demo",
