@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from opsdesk.audit.models import AuditEntry
@@ -188,3 +190,32 @@ def test_the_priority_matrix_page(world, as_user) -> None:
     assert response.status_code == 422
     assert 'id="id_cell_2_2_errors"' in response.content.decode()
     assert priority_matrix()[(3, 1)] == 1
+
+
+def test_the_pages_cost_a_bounded_number_of_queries(world, catalogue, as_user) -> None:
+    from opsdesk.catalog import services
+
+    client = as_user("admin")
+    urls = (reverse("ui:catalogue"), reverse("ui:routing_rules"),
+            reverse("ui:catalogue_service", args=[world.production.pk]))
+
+    def counts() -> list[int]:
+        measured = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as context:
+                assert client.get(url).status_code == 200
+            measured.append(len(context.captured_queries))
+        return measured
+
+    before = counts()
+    for n in range(6):  # more nodes, services, categories and rules must not mean more queries
+        node = services.application_node_create(actor=world.admin, code=f"extra-{n}", name=f"子系统{n}",
+                                                parent=catalogue.erp)
+        services.service_create(actor=world.admin, code=f"svc-{n}", name=f"服务{n}", application=node)
+        category = services.category_create(actor=world.admin, service=world.production, code=f"cat-{n}",
+                                            name=f"类别{n}")
+        services.routing_rule_create(actor=world.admin, service=world.production, group=world.l1_group,
+                                     category=category)
+    after = counts()
+    assert after == before, (before, after)
+    assert max(after) <= 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts import selectors as account_selectors
-from opsdesk.accounts.models import Organisation
+from opsdesk.accounts.models import Organisation, SupportGroup
 from opsdesk.incidents.choices import Impact, Priority, Urgency
 from opsdesk.sla.models import ServiceLevelAgreement
 from opsdesk.sla.selectors import agreement_list
@@ -151,48 +152,71 @@ class CategoryForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     name_en = forms.CharField(label=_("English name"), max_length=120, required=False)
 
-    def __init__(self, *args: Any, service: Service, category: Category | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, service: Service, category: Category | None = None,
+                 rows: list[selectors.CategoryNode] | None = None, **kwargs: Any) -> None:
+        """``rows``: the service's active category rows, when the caller already has them (a page of forms)."""
         super().__init__(*args, **kwargs)
-        rows = selectors.category_tree_rows(service=service, active_only=True)
+        if rows is None:
+            rows = selectors.category_tree_rows(service=service, active_only=True)
         self.fields["parent"].set_records(
             (row.category, INDENT * row.depth + localized_name(row.category)) for row in rows
             if category is None or row.category.pk != category.pk)
 
     @classmethod
-    def for_category(cls, category: Category, prefix: str) -> CategoryForm:
-        return cls(service=category.service, category=category, prefix=prefix, initial={
+    def for_category(cls, category: Category, prefix: str,
+                     rows: list[selectors.CategoryNode] | None = None) -> CategoryForm:
+        return cls(service=category.service, category=category, prefix=prefix, rows=rows, initial={
             "parent": category.parent_id, "code": category.code, "name": category.name, "name_en": category.name_en})
 
 
 # Routing rules and the priority matrix ---------------------------------------------------------
 
 
-class RoutingRuleForm(forms.Form):
-    service = forms.ModelChoiceField(queryset=Service.objects.none(), label=_("Service"),
-                                     empty_label=_("Choose a service…"))
-    category = RecordChoiceField(model=Category, label=_("Category"), required=False,
-                                 empty_label=_("Any category of the service"))
-    organisation = _organisation_field(_("Organisation"), _("Every organisation"))
-    group = _group_field(_("Group"), required=True)
-    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+@dataclass(frozen=True)
+class RoutingChoices:
+    """What a routing rule's selects offer, read once for a page with many rule forms."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = selectors.service_list()
-        self.fields["service"].label_from_instance = localized_name
-        self.fields["group"].queryset = account_selectors.group_list(user=None)
-        records = []
-        for service in selectors.service_list():
-            for row in selectors.category_tree_rows(service=service, active_only=True):
-                records.append((row.category, f"{localized_name(service)} / " + INDENT * row.depth
-                                + localized_name(row.category)))
-        self.fields["category"].set_records(records)
+    services: list[tuple[Service, str]]
+    categories: list[tuple[Category, str]]
+    organisations: list[tuple[Organisation, str]]
+    groups: list[tuple[SupportGroup, str]]
 
     @classmethod
-    def for_rule(cls, rule: RoutingRule, prefix: str) -> RoutingRuleForm:
-        return cls(prefix=prefix, initial={"service": rule.service_id, "category": rule.category_id,
-                                           "organisation": rule.organisation_id, "group": rule.group_id,
-                                           "is_active": rule.is_active})
+    def read(cls) -> RoutingChoices:
+        services, categories = [], []
+        for service, rows in selectors.category_rows_by_service():
+            services.append((service, localized_name(service)))
+            categories += [(row.category, f"{localized_name(service)} / " + INDENT * row.depth
+                            + localized_name(row.category)) for row in rows]
+        organisations = [(org, INDENT * max(org.depth, 0) + localized_name(org))
+                         for org in Organisation.objects.order_by("path")]
+        groups = [(group, localized_name(group)) for group in account_selectors.group_list(user=None)]
+        return cls(services, categories, organisations, groups)
+
+
+class RoutingRuleForm(forms.Form):
+    service = RecordChoiceField(model=Service, label=_("Service"), empty_label=_("Choose a service…"))
+    category = RecordChoiceField(model=Category, label=_("Category"), required=False,
+                                 empty_label=_("Any category of the service"))
+    organisation = RecordChoiceField(model=Organisation, label=_("Organisation"), required=False,
+                                     empty_label=_("Every organisation"))
+    group = RecordChoiceField(model=SupportGroup, label=_("Group"), empty_label=_("Choose a group…"))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, choices: RoutingChoices | None = None, **kwargs: Any) -> None:
+        """``choices``: ``RoutingChoices.read()`` when the caller already has them (a page of forms)."""
+        super().__init__(*args, **kwargs)
+        choices = choices or RoutingChoices.read()
+        self.fields["service"].set_records(choices.services)
+        self.fields["category"].set_records(choices.categories)
+        self.fields["organisation"].set_records(choices.organisations)
+        self.fields["group"].set_records(choices.groups)
+
+    @classmethod
+    def for_rule(cls, rule: RoutingRule, prefix: str, choices: RoutingChoices | None = None) -> RoutingRuleForm:
+        return cls(prefix=prefix, choices=choices, initial={"service": rule.service_id, "category": rule.category_id,
+                                                            "organisation": rule.organisation_id,
+                                                            "group": rule.group_id, "is_active": rule.is_active})
 
 
 class PriorityMatrixForm(forms.Form):

@@ -147,11 +147,7 @@ class CategoryNode:
     depth: int = 0
 
 
-def category_tree(*, service: Service, active_only: bool = False) -> list[CategoryNode]:
-    """A service's categories as a tree (inactive ones too unless ``active_only``), in creation order."""
-    categories = Category.objects.filter(service=service).order_by("id")
-    if active_only:
-        categories = categories.filter(is_active=True)
+def _category_tree(categories: list[Category]) -> list[CategoryNode]:
     wrapped = {category.pk: CategoryNode(category) for category in categories}
     roots: list[CategoryNode] = []
     for item in wrapped.values():
@@ -167,17 +163,36 @@ def category_tree(*, service: Service, active_only: bool = False) -> list[Catego
     return roots
 
 
+def category_tree(*, service: Service, active_only: bool = False) -> list[CategoryNode]:
+    """A service's categories as a tree (inactive ones too unless ``active_only``), in creation order."""
+    categories = Category.objects.filter(service=service).select_related("service").order_by("id")
+    if active_only:
+        categories = categories.filter(is_active=True)
+    return _category_tree(list(categories))
+
+
+def _flatten(branch: list[CategoryNode], rows: list[CategoryNode]) -> list[CategoryNode]:
+    for item in branch:
+        rows.append(item)
+        _flatten(item.children, rows)
+    return rows
+
+
+def category_rows_by_service(*, active_only: bool = True) -> list[tuple[Service, list[CategoryNode]]]:
+    """Every service (active ones when ``active_only``) with its flattened category tree: two queries."""
+    categories = Category.objects.order_by("id")
+    if active_only:
+        categories = categories.filter(is_active=True)
+    by_service: dict[int, list[Category]] = {}
+    for category in categories:
+        by_service.setdefault(category.service_id, []).append(category)
+    return [(service, _flatten(_category_tree(by_service.get(service.pk, [])), []))
+            for service in service_list(active_only=active_only)]
+
+
 def category_tree_rows(*, service: Service, active_only: bool = False) -> list[CategoryNode]:
     """The category tree flattened in display order (each row knows its depth)."""
-    rows: list[CategoryNode] = []
-
-    def walk(branch: list[CategoryNode]) -> None:
-        for item in branch:
-            rows.append(item)
-            walk(item.children)
-
-    walk(category_tree(service=service, active_only=active_only))
-    return rows
+    return _flatten(category_tree(service=service, active_only=active_only), [])
 
 
 def routing_rule_list(*, service_id: int | None = None) -> QuerySet[RoutingRule]:

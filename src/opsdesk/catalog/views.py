@@ -30,6 +30,7 @@ from .forms import (
     CategoryForm,
     DeactivateForm,
     PriorityMatrixForm,
+    RoutingChoices,
     RoutingRuleForm,
     ServiceForm,
 )
@@ -194,10 +195,12 @@ def _service_page(request: HttpRequest, service: Service | None, form: ServiceFo
                                "open_row": open_row}
     if service is not None:
         rows = selectors.category_tree_rows(service=service)
+        active = [row for row in rows if row.category.is_active]  # deactivation takes the subtree along
         context["category_rows"] = [
             (row, bound.get(f"category-{row.category.pk}") or CategoryForm.for_category(
-                row.category, prefix=f"category-{row.category.pk}")) for row in rows]
-        context["category_form"] = bound.get("category-new") or CategoryForm(service=service, prefix="category-new")
+                row.category, prefix=f"category-{row.category.pk}", rows=active)) for row in rows]
+        context["category_form"] = bound.get("category-new") or CategoryForm(service=service, prefix="category-new",
+                                                                              rows=active)
         context["rules"] = selectors.routing_rule_list(service_id=service.pk)
     return render(request, "catalog/service_form.html", context, status=status)
 
@@ -308,10 +311,12 @@ def _routing_page(request: HttpRequest, *, bound: dict[str, forms.Form] | None =
     bound = bound or {}
     service_id = request.GET.get("service", "")
     rules = selectors.routing_rule_list(service_id=int(service_id) if service_id.isdigit() else None)
+    choices = RoutingChoices.read()
     return render(request, "catalog/routing.html", {
-        "rows": [(rule, bound.get(f"rule-{rule.pk}") or RoutingRuleForm.for_rule(rule, prefix=f"rule-{rule.pk}"))
+        "rows": [(rule, bound.get(f"rule-{rule.pk}") or RoutingRuleForm.for_rule(rule, prefix=f"rule-{rule.pk}",
+                                                                                 choices=choices))
                  for rule in rules],
-        "form": bound.get("rule-new") or RoutingRuleForm(prefix="rule-new"),
+        "form": bound.get("rule-new") or RoutingRuleForm(prefix="rule-new", choices=choices),
         "services": selectors.service_list(), "service_id": service_id,
         "page_error": page_error, "open_row": open_row, "tab": "routing",
     }, status=status)
