@@ -266,3 +266,20 @@ def test_what_people_typed_is_escaped_in_the_html_part_and_left_as_typed_in_the_
     subject, text, page = render_parts(Notification.objects.get(kind="commented"), world.l1)
     assert "<b>报表</b> & <script>x</script>" in subject and "<img src=x onerror=y>" in text
     assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;img src=x onerror=y&gt;" in page
+
+
+def test_assignment_resolution_and_reopen_each_email_the_people_concerned(
+        world, make, smtp: SmtpServer, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make.report()
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = step(incident, world.desk, "assign", group=world.l1_group, assignee=world.l1)
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = step(step(incident, world.l1, "accept"), world.l1, "resolve", resolution="Cleared the cache")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = step(incident, world.requester, "reject", reason="Still fails")
+    got = [(str(m["To"]), m["X-Opsdesk-Kind"]) for m in smtp.mailbox.messages]
+    assert got == [("l1@example.test", "assigned"), ("requester@example.test", "resolved"),
+                   ("l1@example.test", "reopened"), ("l1b@example.test", "reopened")]
+    resolved = smtp.mailbox.to("requester@example.test")[0]
+    assert incident.number in resolved["Subject"] and "Cleared the cache" in body(resolved)  # what was done

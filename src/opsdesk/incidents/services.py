@@ -529,7 +529,7 @@ def _apply_resolve(actor: User, incident: Incident, inputs: dict[str, Any], now:
     if incident.assignee_id is None and rules.is_handler(actor, incident):
         incident.assignee = actor
     return {"after": [lambda: notify(recipients=[incident.requester_id], kind=NotificationKind.RESOLVED,
-                                     subject=incident, actor=actor)]}
+                                     subject=incident, actor=actor, text=incident.resolution)]}
 
 
 def _apply_confirm(actor: User, incident: Incident, inputs: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
