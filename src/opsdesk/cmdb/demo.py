@@ -369,9 +369,11 @@ def _link_incidents(b: Builder) -> int:
         org_code = codes.get(incident.organisation_id, "hy-hq")
         province = next((p for p in PROVINCES if org_code.startswith(p)), "hy-js")
         if service == "erp":
-            pool = [ci for ci in by_org[b.orgs["hy-hq"].pk] if ci.name.startswith(("erp-app", "SAP NetWeaver", "ERP"))]
+            pool = [ci for ci in by_org[b.orgs["hy-hq"].pk] if ci.ci_class.code != "cable"
+                    and ci.name.startswith(("erp-app", "erp-db", "SAP NetWeaver", "ERP"))]
         elif service == "mail":
-            pool = [ci for ci in by_org[b.orgs["hy-hq"].pk] if ci.name.startswith(("mail-", "Exchange", "集团邮件"))]
+            pool = [ci for ci in by_org[b.orgs["hy-hq"].pk] if ci.ci_class.code != "cable"
+                    and ci.name.startswith(("mail-", "Exchange", "集团邮件"))]
         elif service == "network":
             pool = [ci for ci in by_org.get(b.orgs.get(org_code, b.orgs["hy-hq"]).pk, [])
                     if ci.ci_class.code == "network_device"] or [

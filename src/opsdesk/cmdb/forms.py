@@ -277,16 +277,17 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-def mapping_form(columns: list[str], targets: list[tuple[str, str]], data: Any = None,
+def mapping_form(columns: list[str], targets: list[tuple[str, str]], keys: list[tuple[str, str]], data: Any = None,
                  initial: dict[str, str] | None = None) -> forms.Form:
-    """One select per column of the sheet (which attribute or field it fills), and the key column."""
+    """One select per column of the sheet (which attribute or field it fills), and the key to match rows on."""
     fields: dict[str, forms.Field] = {}
     options = [("", _("(ignore this column)")), *targets]
     for index, column in enumerate(columns):
         fields[f"col_{index}"] = forms.ChoiceField(label=column or _("Column %(n)s") % {"n": index + 1},
                                                    choices=options, required=False)
-    key_options = [("", _("(no key: always create)")), *targets]
-    fields["key"] = forms.ChoiceField(label=_("Match existing CIs on"), choices=key_options, required=False,
-                                      help_text=_("A row whose key value exists updates that CI instead of creating one."))
+    fields["key"] = forms.ChoiceField(
+        label=_("Match existing CIs on"), choices=[("", "—"), *keys], required=True,
+        help_text=_("A unique attribute, e.g. the serial number: a row whose value exists updates that CI."),
+        error_messages={"required": _("Choose the unique attribute to match rows on.")})
     form_class = type("MappingForm", (forms.Form,), fields)
     return form_class(data=data, initial=initial or {})

@@ -40,6 +40,7 @@ FAMILY_CODES = frozenset({
     "network_device", "network", "switch", "router", "firewall", "storage", "database", "middleware",
     "software_licence", "licence", "cabinet", "cable",
 })
+NETWORK_FAMILIES = frozenset({"network_device", "network", "switch", "router", "firewall"})
 BATCH = 500
 
 
@@ -134,8 +135,15 @@ def _walk(root_ids: list[int], visible_ids: set[int] | None, tree: ClassTree) ->
                     elif kind == RelationKind.BACKS_UP:
                         follow = not forward  # what backs up a CI of the system belongs to it
                     elif kind == RelationKind.CONNECTED_TO:
+                        # Up the network path, never back down into the devices other systems hang on it:
+                        # from a switch or a cable only to network devices (or cables, from a cable).
                         run = network_run.get(here, 0) + 1
-                        follow = run <= NETWORK_HOPS
+                        here_family = tree.family(class_of.get(here, 0))
+                        there_family = tree.family(class_of.get(there, 0))
+                        follow = run <= NETWORK_HOPS and (
+                            here_family not in NETWORK_FAMILIES and here_family != "cable"
+                            or there_family in NETWORK_FAMILIES
+                            or (here_family == "cable" and there_family == "cable"))
                     else:
                         follow = False
                     if follow and (visible_ids is None or there in visible_ids):
@@ -154,6 +162,14 @@ def _walk(root_ids: list[int], visible_ids: set[int] | None, tree: ClassTree) ->
     return depth, truncated
 
 
+def _family(ci: ConfigurationItem, tree: ClassTree) -> str:
+    family = tree.family(ci.ci_class_id)
+    role = (ci.attributes or {}).get("device_role")
+    if family in NETWORK_FAMILIES and role in ("firewall", "router"):
+        return str(role)
+    return family
+
+
 def _ci_node(ci: ConfigurationItem, tree: ClassTree, incidents: int, *, root: bool, depth: int) -> dict[str, Any]:
     url = reverse("ui:cmdb_ci_detail", args=[ci.pk])
     return {
@@ -162,7 +178,7 @@ def _ci_node(ci: ConfigurationItem, tree: ClassTree, incidents: int, *, root: bo
         "kind": "ci",
         "class": ci.ci_class.code,
         "class_label": localized_name(ci.ci_class),
-        "family": tree.family(ci.ci_class_id),
+        "family": _family(ci, tree),
         "status": ci.state,
         "status_label": str(CIState(ci.state).label) if ci.state in CIState.values else ci.state,
         "organisation": localized_name(ci.organisation),
@@ -241,7 +257,7 @@ def application_map(*, visible: QuerySet[ConfigurationItem], system_id: int | No
         nodes.append({
             "id": f"app-{node.pk}", "label": localized_name(node), "kind": "application", "class": node.level,
             "class_label": str(levels.get(node.level, node.level)), "family": node.level,
-            "status": "active" if node.is_active else "inactive", "organisation": localized_name(node.organisation),
+            "status": "", "organisation": localized_name(node.organisation),
             "incidents": count, "url": url, "incidents_url": url + "#incidents" if len(cis) == 1 else url,
             "root": node.parent_id is None or node.parent_id not in node_ids,
         })

@@ -9,6 +9,8 @@ with what the user typed kept and the error next to its field.
 
 from __future__ import annotations
 
+import io
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -501,11 +503,22 @@ def map_application_data(request: HttpRequest) -> JsonResponse:
 SESSION_KEY = "cmdb_import"
 
 
+STALE_UPLOAD_SECONDS = 24 * 3600
+
+
 def _import_dir() -> Path:
-    base = Path(getattr(settings, "OPSDESK_DATA_DIR", "") or settings.MEDIA_ROOT)
-    directory = base / "tmp" / "cmdb-import"
+    """<data dir>/tmp/cmdb-import (the data dir is where the attachments live: MEDIA_ROOT's parent)."""
+    directory = Path(settings.MEDIA_ROOT).parent / "tmp" / "cmdb-import"
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+def _sweep_stale_uploads() -> None:
+    """Uploads abandoned between the wizard's steps are removed after a day."""
+    limit = time.time() - STALE_UPLOAD_SECONDS
+    for path in _import_dir().glob("*.xlsx"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
 
 
 def _import_state(request: HttpRequest) -> dict[str, Any] | None:
@@ -527,12 +540,24 @@ def _discard_import(request: HttpRequest) -> None:
 
 
 def _import_targets(ci_class: CIClass) -> list[tuple[str, str]]:
+    """What a column may fill: the CI's own fields, then every attribute of the class (inherited ones too)."""
     from . import importing
 
-    fields = [(name, str(label)) for name, label in importing.COMMON_FIELDS]
-    attrs = [(f"attr:{a.definition.code}", f"{a.definition.display_name} ({a.definition.code})")
+    labels = {"class": _("Class (code or name)"), "organisation": _("Organisation (code or name)")}
+    fields = []
+    for name in importing.FIELD_TARGETS:
+        if name in labels:
+            fields.append((name, str(labels[name])))
+        else:
+            fields.append((name, str(ConfigurationItem._meta.get_field(name).verbose_name).capitalize()))
+    attrs = [(f"attributes.{a.definition.code}", f"{a.definition.display_name} ({a.definition.code})")
              for a in selectors.class_attributes(ci_class)]
-    return fields + attrs
+    return attrs + fields
+
+
+def _key_targets(ci_class: CIClass) -> list[tuple[str, str]]:
+    return [(f"attributes.{a.definition.code}", f"{a.definition.display_name} ({a.definition.code})")
+            for a in selectors.class_attributes(ci_class) if a.definition.unique]
 
 
 @login_required
@@ -549,33 +574,51 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
         content = form.cleaned_data["file"].read()
         try:
-            columns = importing.read_columns(content)
+            preview = importing.sheet_preview(io.BytesIO(content))
         except DomainError as error:
             add_domain_error(form, error)
             return render(request, "cmdb/import_upload.html", {"form": form}, status=error.status)
         _discard_import(request)
+        _sweep_stale_uploads()
         token = uuid.uuid4().hex
         (_import_dir() / f"{token}.xlsx").write_bytes(content)
-        request.session[SESSION_KEY] = {"token": token, "name": form.cleaned_data["file"].name,
-                                        "ci_class": form.cleaned_data["ci_class"].pk,
-                                        "organisation": form.cleaned_data["organisation"].pk, "columns": columns}
+        request.session[SESSION_KEY] = {
+            "token": token, "name": form.cleaned_data["file"].name, "ci_class": form.cleaned_data["ci_class"].pk,
+            "organisation": form.cleaned_data["organisation"].pk, "columns": preview.headers,
+            "sample": [[_cell_text(v) for v in row] for row in preview.sample], "rows": preview.row_count,
+            "sheet": preview.sheet,
+        }
         return redirect("ui:cmdb_import_map")
     return render(request, "cmdb/import_upload.html", {"form": form})
 
 
-def _guess_mapping(columns: list[str], targets: list[tuple[str, str]]) -> dict[str, str]:
-    """Pre-select the attribute whose code or name a column header names."""
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value)[:80]
+
+
+def _guess_mapping(columns: list[str], ci_class: CIClass, targets: list[tuple[str, str]],
+                   keys: list[tuple[str, str]]) -> dict[str, str]:
+    """Pre-select the target a column header names (an attribute's code, Chinese or English name; a field's)."""
     by_name: dict[str, str] = {}
     for value, label in targets:
-        code = value.removeprefix("attr:")
-        by_name[code.casefold()] = value
+        by_name[value.removeprefix("attributes.").casefold()] = value
         by_name[label.split(" (")[0].casefold()] = value
-    return {f"col_{i}": by_name.get(str(c).strip().casefold(), "") for i, c in enumerate(columns)}
+    for attribute in selectors.class_attributes(ci_class):
+        for alias in (attribute.definition.name, attribute.definition.name_en):
+            if alias:
+                by_name[alias.casefold()] = f"attributes.{attribute.definition.code}"
+    initial = {f"col_{i}": by_name.get(str(c).strip().casefold(), "") for i, c in enumerate(columns)}
+    mapped = set(initial.values())
+    initial["key"] = next((value for value, _label in keys if value in mapped), "")
+    return initial
 
 
-def _mapping_from(form: Any, columns: list[str]) -> tuple[dict[str, str], str]:
-    mapping = {columns[i]: form.cleaned_data.get(f"col_{i}") or "" for i in range(len(columns))}
-    return {c: t for c, t in mapping.items() if t}, form.cleaned_data.get("key") or ""
+def _import_context(state: dict[str, Any], form: Any, ci_class: CIClass, organisation: Organisation,
+                    **extra: Any) -> dict[str, Any]:
+    columns = state["columns"]
+    return {"form": form, "state": state, "ci_class": ci_class, "organisation": organisation,
+            "column_fields": [(form[f"col_{i}"], [row[i] if i < len(row) else "" for row in state["sample"]])
+                              for i in range(len(columns))], **extra}
 
 
 @login_required
@@ -590,34 +633,39 @@ def import_map(request: HttpRequest) -> HttpResponse:
         return redirect("ui:cmdb_import")
     ci_class = _class_or_404(state["ci_class"])
     organisation = Organisation.objects.get(pk=state["organisation"])
-    targets = _import_targets(ci_class)
+    targets, keys = _import_targets(ci_class), _key_targets(ci_class)
     columns = state["columns"]
     if request.method == "GET":
-        form = mapping_form(columns, targets, initial=_guess_mapping(columns, targets))
-        return render(request, "cmdb/import_map.html", {"form": form, "state": state, "ci_class": ci_class,
-                                                        "organisation": organisation})
-    form = mapping_form(columns, targets, data=request.POST)
-    context = {"form": form, "state": state, "ci_class": ci_class, "organisation": organisation}
+        form = mapping_form(columns, targets, keys, initial=_guess_mapping(columns, ci_class, targets, keys))
+        return render(request, "cmdb/import_map.html", _import_context(state, form, ci_class, organisation))
+    form = mapping_form(columns, targets, keys, data=request.POST)
     if not form.is_valid():
-        return render(request, "cmdb/import_map.html", context, status=422)
+        return render(request, "cmdb/import_map.html", _import_context(state, form, ci_class, organisation),
+                      status=422)
     from . import importing
 
-    mapping, key = _mapping_from(form, columns)
-    arguments = {"actor": request.user, "content": state["path"].read_bytes(), "ci_class": ci_class,
-                 "organisation": organisation, "mapping": mapping, "key": key}
+    mapping = importing.ImportMapping(
+        columns={columns[i]: form.cleaned_data[f"col_{i}"] for i in range(len(columns))
+                 if form.cleaned_data.get(f"col_{i}") and columns[i]},
+        key=form.cleaned_data.get("key") or "", ci_class=ci_class.code, organisation=organisation.code,
+        sheet=state.get("sheet", ""))
+    confirmed = request.POST.get("action") == "import"
     try:
-        if request.POST.get("action") == "import":
-            result = importing.import_sheet(**arguments)
-        else:
-            context["preview"] = importing.preview_sheet(**arguments)
-            return render(request, "cmdb/import_map.html", context, status=200)
+        result = importing.ci_import(actor=request.user, file=io.BytesIO(state["path"].read_bytes()),
+                                     mapping=mapping, dry_run=not confirmed)
     except DomainError as error:
         add_domain_error(form, error)
-        context["preview"] = getattr(error, "report", None)
-        return render(request, "cmdb/import_map.html", context, status=error.status)
+        if "mapping" in error.field_errors:
+            for message in error.field_errors["mapping"]:
+                form.add_error(None, str(message))
+        return render(request, "cmdb/import_map.html", _import_context(state, form, ci_class, organisation),
+                      status=error.status)
+    if not confirmed or result.errors:
+        return render(request, "cmdb/import_map.html",
+                      _import_context(state, form, ci_class, organisation, preview=result),
+                      status=422 if result.errors else 200)
     _discard_import(request)
-    return render(request, "cmdb/import_result.html", {"result": result, "ci_class": ci_class,
-                                                       "name": state["name"]})
+    return render(request, "cmdb/import_result.html", {"result": result, "ci_class": ci_class, "name": state["name"]})
 
 
 @login_required
