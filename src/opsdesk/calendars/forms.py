@@ -101,9 +101,9 @@ class DayForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}),
                            input_formats=["%Y-%m-%d"])
     kind = forms.ChoiceField(label=_("Kind"), choices=CalendarDayKind.choices)
-    name = forms.CharField(label=_("Name"), max_length=120, required=False,
-                           help_text=_("The holiday's name, e.g. 劳动节."))
-    name_en = forms.CharField(label=_("English name"), max_length=120, required=False)
+    name = forms.CharField(label=_("Holiday name"), max_length=120, required=False,
+                           help_text=_("For a make-up day, the holiday it belongs to."))
+    name_en = forms.CharField(label=_("Holiday name in English"), max_length=120, required=False)
 
 
 class YearForm(forms.Form):
