@@ -637,7 +637,7 @@ def threshold_fire(*, firing_id: int) -> bool:
             status=FiringStatus.DONE, fired_at=now):
         return False
     firing = ThresholdFiring.objects.get(pk=firing_id)
-    c = IncidentClock.objects.select_for_update().select_related("incident__organisation",
+    c = IncidentClock.objects.select_for_update(of=("self",)).select_related("incident__organisation",
                                                                  "incident__assigned_group").get(pk=firing.clock_id)
     if consumed_at(c, now) < percent_seconds(c.target_seconds, firing.percent):
         firing.delete()
