@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from opsdesk.accounts import services as accounts
 from opsdesk.accounts.models import User
@@ -23,6 +24,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def at(text: str) -> dt.datetime:
     """``"2026-10-31 23:30"`` in Shanghai, as an aware datetime."""
     return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _chinese() -> Iterator[None]:
+    """Labels read in Simplified Chinese (the default language), whatever an earlier request activated."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture

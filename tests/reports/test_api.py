@@ -86,3 +86,20 @@ def test_a_city_engineer_sees_only_the_city(world, logged, client_for):
 def test_signed_out_is_401():
     response = ApiClient().get("/api/v1/reports/man-hours")
     assert response.status_code == 401
+
+
+def test_query_count_does_not_grow_with_the_rows(world, levels, incident_at, log_work, client_for,
+                                                 django_assert_max_num_queries):
+    client = client_for(world.admin)
+    for day in range(1, 6):
+        incident = incident_at(f"2026-10-{day:02d} 09:00", service=world.erp if day % 2 else world.production,
+                               requester=world.requester2 if day % 2 else world.requester)
+        log_work(incident, world.l1, 10 * day, f"2026-10-{day:02d} 10:00")
+    for group_by in ("service", "organisation", "group", "month", "level"):
+        with django_assert_max_num_queries(6):
+            assert client.get("/api/v1/reports/man-hours", {"group_by": group_by}).status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/reports/man-hours/worklogs", {"group_by": "month", "key": "2026-10"}).status_code == 200
+    for group_by in ("service", "organisation", "group", "month", "priority"):
+        with django_assert_max_num_queries(6):
+            assert client.get("/api/v1/reports/sla", {"group_by": group_by}).status_code == 200

@@ -82,3 +82,13 @@ def test_a_city_engineer_sees_only_the_city_and_a_requester_nothing(world, logge
     assert signed_in(world.requester).get("/reports/man-hours/").status_code == 403
     assert signed_in(world.requester).get("/reports/man-hours/export.xlsx").status_code == 403
     assert 'id="nav-reports"' not in signed_in(world.requester).get("/portal/").content.decode()
+
+
+def test_the_tabs_offer_the_reports_the_reader_may_see(world):
+    admin_page = signed_in(world.admin).get("/reports/man-hours/").content.decode()
+    assert "/reports/sla/" in admin_page and 'href="/reports/man-hours/"' in admin_page
+    viewer = signed_in(world.viewer_a)
+    assert viewer.get("/reports/").url == "/reports/sla/"
+    viewer_page = viewer.get("/reports/sla/").content.decode()
+    assert 'id="nav-reports"' in viewer_page
+    assert 'href="/reports/man-hours/"' not in viewer_page

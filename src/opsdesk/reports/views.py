@@ -25,6 +25,7 @@ def _frame(request: HttpRequest) -> dict[str, Any]:
     """What every report page's frame needs: the layout, and which reports the tabs offer."""
     return {
         "base_template": "ui/workspace.html" if request.user.holds(P.INCIDENT_INTERNAL) else "ui/base.html",
+        "may_see_man_hours": selectors.may_see_man_hours(request.user),
         "may_see_sla": selectors.may_see_sla(request.user),
     }
 
