@@ -13,7 +13,7 @@ from opsdesk.audit.models import AuditEntry
 from opsdesk.calendars import services
 from opsdesk.calendars.businesstime import business_seconds_between, day_info
 from opsdesk.calendars.models import BusinessCalendar, CalendarDay, HolidayYear
-from opsdesk.calendars.selectors import calendar_for_organisation, calendar_spec
+from opsdesk.calendars.selectors import calendar_for_organisation, calendar_spec, calendar_spec_of
 from opsdesk.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 
 SH = "Asia/Shanghai"
@@ -156,3 +156,14 @@ def test_7x24_needs_no_hours_and_has_no_days(world: Any) -> None:
     with pytest.raises(ValidationFailed) as caught:
         services.calendar_update(actor=world.admin, calendar=noc, always_open=False)
     assert "weekly" in caught.value.field_errors
+
+
+def test_spec_of_a_loaded_row_needs_no_query(world: Any, standard: BusinessCalendar,
+                                             django_assert_num_queries: Any) -> None:
+    spec = calendar_spec(standard.pk)
+    row = BusinessCalendar.objects.get(pk=standard.pk)
+    with django_assert_num_queries(0):
+        assert calendar_spec_of(row) is spec
+    services.day_set(actor=world.admin, calendar=standard, date="2026-06-12", kind="holiday")
+    fresh = BusinessCalendar.objects.get(pk=standard.pk)
+    assert day_info(calendar_spec_of(fresh), date(2026, 6, 12)).kind == "holiday"

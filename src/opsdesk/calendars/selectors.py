@@ -108,6 +108,17 @@ def calendar_spec(calendar_id: int) -> CalendarSpec:
     return spec
 
 
+def calendar_spec_of(calendar: BusinessCalendar) -> CalendarSpec:
+    """The spec of a calendar row the caller has already loaded (e.g. prefetched with a list of clocks).
+
+    No query when this process holds the spec of the row's stamp; as current as the row itself.
+    """
+    cached = _specs.get(calendar.pk)
+    if cached is not None and cached[0] == calendar.stamp:
+        return cached[1]
+    return calendar_spec(calendar.pk)
+
+
 def local_today(calendar: BusinessCalendar) -> date:
     return clock.now().astimezone(ZoneInfo(calendar.time_zone)).date()
 
