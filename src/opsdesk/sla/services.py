@@ -295,7 +295,8 @@ def consumed_at(c: IncidentClock, now: dt.datetime) -> int:
     return c.consumed_seconds + max(0, businesstime.business_seconds_between(spec_of(c), c.running_since, now))
 
 
-def _plan(c: IncidentClock, now: dt.datetime, percents: list[int] | None = None) -> None:
+def _plan(c: IncidentClock, now: dt.datetime, percents: list[int] | None = None,
+          fired: set[int] | None = None) -> None:
     """Set ``due_at`` and the next threshold from the stored state (no save)."""
     remaining = c.target_seconds - c.consumed_seconds
     if c.running_since is None:
@@ -309,7 +310,8 @@ def _plan(c: IncidentClock, now: dt.datetime, percents: list[int] | None = None)
     elif c.due_at is None:
         c.due_at = c.breached_at or c.running_since
     percents = _percents(c.agreement_id) if percents is None else percents
-    fired = set(c.firings.values_list("percent", flat=True)) if c.pk else set()
+    if fired is None:
+        fired = set(c.firings.values_list("percent", flat=True)) if c.pk else set()
     pending = [p for p in percents if p not in fired]
     if not pending:
         c.next_threshold_at = c.next_threshold_percent = None
@@ -582,10 +584,14 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
             due = list(IncidentClock.objects.select_for_update(skip_locked=True, of=("self",))
                        .select_related("calendar").filter(next_threshold_at__lte=now).order_by("next_threshold_at")[:PASS_BATCH])
             percents_by_agreement: dict[int, list[int]] = {}
+            fired_by_clock: dict[int, set[int]] = {c.pk: set() for c in due}
+            for clock_id, percent in ThresholdFiring.objects.filter(clock_id__in=list(fired_by_clock)) \
+                    .values_list("clock_id", "percent"):
+                fired_by_clock[clock_id].add(percent)
             firings: list[ThresholdFiring] = []
             for c in due:
                 percents = percents_by_agreement.setdefault(c.agreement_id, _percents(c.agreement_id))
-                fired = set(c.firings.values_list("percent", flat=True))
+                fired = fired_by_clock[c.pk]
                 spec = spec_of(c)
                 for percent in percents:
                     if percent in fired:
@@ -599,7 +605,7 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
                     fired.add(percent)
             ThresholdFiring.objects.bulk_create(firings, ignore_conflicts=True)
             for c in due:
-                _plan(c, now, percents_by_agreement[c.agreement_id])
+                _plan(c, now, percents_by_agreement[c.agreement_id], fired_by_clock[c.pk])
             IncidentClock.objects.bulk_update(due, ["next_threshold_at", "next_threshold_percent", "due_at"])
         if len(due) < PASS_BATCH:
             break
