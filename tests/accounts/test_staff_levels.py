@@ -130,3 +130,12 @@ def test_others_may_not_open_the_page(world):
     assert client.get("/accounts/staff-levels/").status_code == 403
     assert client.post("/accounts/staff-levels/new/", {"code": "x", "name": "X"}).status_code == 403
     assert not StaffLevel.objects.exists()
+
+
+def test_levels_are_listed_in_their_order(world, senior):
+    services.staff_level_create(actor=world.admin, code="expert", name="专家", rank=9)
+    services.staff_level_create(actor=world.admin, code="junior", name="初级工程师", rank=0)
+    services.user_staff_level_set(actor=world.admin, user=world.l2, level=senior)
+    services.staff_level_update(actor=world.admin, level=senior, code="senior", name="高级工程师", rank=5)
+    assert [(level.code, level.people) for level in selectors.staff_level_list()] == [
+        ("junior", 0), ("senior", 1), ("expert", 0)]

@@ -78,7 +78,7 @@ def staff_level_list() -> QuerySet[StaffLevel]:
     """Every staff level with its rates (newest first) and its number of people."""
     return StaffLevel.objects.annotate(people=Count("users", filter=Q(users__is_active=True))).prefetch_related(
         Prefetch("rates", queryset=StaffLevelRate.objects.order_by("-effective_from"))
-    )
+    ).order_by("rank", "code")  # Meta.ordering does not apply to a query with GROUP BY
 
 
 def staff_level_rate_on(level: StaffLevel | None, day: dt.date) -> StaffLevelRate | None:
