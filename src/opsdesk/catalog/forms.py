@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from opsdesk.accounts import selectors as account_selectors
 from opsdesk.accounts.models import Organisation, SupportGroup
@@ -76,7 +77,7 @@ class ApplicationNodeForm(forms.Form):
                                            "module."))
     code = forms.CharField(label=_("Code"), max_length=60, help_text=_("Letters, digits, hyphens and underscores; "
                                                                        "unique in the catalogue."))
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("catalogue entry", "Name"), max_length=120)
     name_en = forms.CharField(label=_("English name"), max_length=120, required=False)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     owner_group = _group_field(_("Owner group"))
@@ -113,7 +114,7 @@ def _agreement_records(current: ServiceLevelAgreement | None) -> list[tuple[Serv
 class ServiceForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=40, help_text=_("Letters, digits, hyphens and underscores; "
                                                                        "unique."))
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("catalogue entry", "Name"), max_length=120)
     name_en = forms.CharField(label=_("English name"), max_length=120, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices, initial=ServiceKind.OTHER)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -149,7 +150,7 @@ class ServiceForm(forms.Form):
 class CategoryForm(forms.Form):
     parent = RecordChoiceField(model=Category, label=_("Under"), required=False, empty_label=_("Top level"))
     code = forms.CharField(label=_("Code"), max_length=40)
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("catalogue entry", "Name"), max_length=120)
     name_en = forms.CharField(label=_("English name"), max_length=120, required=False)
 
     def __init__(self, *args: Any, service: Service, category: Category | None = None,
