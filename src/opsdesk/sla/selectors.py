@@ -200,8 +200,22 @@ def incident_clock_explanation(incident, *, now: dt.datetime | None = None) -> l
                     explained.counted_seconds += seconds
             elif part.status == PAUSED and end > part.start:
                 explained.rows.append(ExplainedRow(part.start, end, False, _paused_reason(part.pending_reason)))
+        explained.rows = _merged(explained.rows)
         out.append(explained)
     return out
+
+
+def _merged(rows: list[ExplainedRow]) -> list[ExplainedRow]:
+    """Adjacent stretches with the same verdict and reason as one row (a state change inside a night is
+    no news to the reader)."""
+    merged: list[ExplainedRow] = []
+    for row in rows:
+        last = merged[-1] if merged else None
+        if last is not None and last.end == row.start and last.counted == row.counted and last.reason == row.reason:
+            merged[-1] = ExplainedRow(last.start, row.end, last.counted, last.reason, last.seconds + row.seconds)
+        else:
+            merged.append(row)
+    return merged
 
 
 def incident_group_spans(incident) -> list[GroupSpan]:  # noqa: ANN001

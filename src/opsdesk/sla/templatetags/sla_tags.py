@@ -21,8 +21,10 @@ def business_duration(seconds: int | None) -> str:
         return ""
     minutes = abs(int(seconds)) // 60
     hours, minutes = divmod(minutes, 60)
-    if hours:
+    if hours and minutes:
         return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if hours:
+        return _("%(hours)d h") % {"hours": hours}
     return _("%(minutes)d min") % {"minutes": minutes}
 
 
