@@ -87,3 +87,36 @@ def test_the_catalogue_needs_a_caller(world, client) -> None:
     for path in ("/api/v1/services/tree", "/api/v1/application-nodes"):
         error_of(client.get(path), 401)
     error_of(client.post("/api/v1/services", {"code": "x", "name": "x"}, content_type="application/json"), 401)
+
+
+def test_an_administrator_changes_and_moves_nodes_and_services(world, catalogue, client_for) -> None:
+    client = client_for(world.admin)
+    response = client.patch_json(f"/api/v1/application-nodes/{catalogue.dispatch.pk}",
+                                 {"parent": catalogue.erp.pk, "name": "调度"})
+    assert response.status_code == 200, response.content
+    assert (response.json()["parent"], response.json()["name"], response.json()["level"]) == (
+        catalogue.erp.pk, "调度", "subsystem")
+    body = error_of(client.patch_json(f"/api/v1/application-nodes/{catalogue.erp.pk}",
+                                      {"parent": catalogue.platform.pk}), 422)
+    assert set(body["errors"]) == {"parent"}  # under its own descendant
+    error_of(client.patch_json("/api/v1/application-nodes/999999", {"name": "X"}), 404)
+
+    response = client.patch_json(f"/api/v1/services/{world.erp.pk}", {"application": catalogue.erp.pk,
+                                                                     "name_en": "ERP (SAP)"})
+    assert response.status_code == 200, response.content
+    assert (response.json()["application"], response.json()["display_name"]) == (catalogue.erp.pk, "ERP (SAP)")
+    body = error_of(client.patch_json(f"/api/v1/services/{world.erp.pk}", {"code": "pms", "name": None}), 422)
+    assert set(body["errors"]) == {"name"}
+    assert Service.objects.get(pk=world.erp.pk).code == "erp"
+
+
+def test_deactivating_a_node_over_the_api_needs_cascade(world, catalogue, client_for) -> None:
+    client = client_for(world.admin)
+    url = f"/api/v1/application-nodes/{catalogue.pms.pk}/deactivate"
+    body = error_of(client.post_json(url, {}), 422)
+    assert set(body["errors"]) == {"cascade"}
+    response = client.post_json(url, {"cascade": True})
+    assert response.status_code == 200 and response.json()["is_active"] is False
+    assert not Service.objects.get(pk=world.production.pk).is_active
+    error_of(client_for(world.desk).post_json(f"/api/v1/application-nodes/{catalogue.erp.pk}/deactivate", {}), 403)
+    error_of(client_for(world.desk).patch_json(f"/api/v1/services/{world.erp.pk}", {"name": "x"}), 403)

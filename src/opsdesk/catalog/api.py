@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from opsdesk.accounts.models import Organisation, SupportGroup, User
 from opsdesk.api.references import resolve
+from opsdesk.core.errors import NotFound, ValidationFailed
 from opsdesk.core.pagination import DEFAULT_LIMIT, clamp_limit, paginate
 from opsdesk.sla.models import ServiceLevelAgreement
 
@@ -255,3 +257,78 @@ def application_node_create(request: HttpRequest, payload: ApplicationNodeIn) ->
         organisation=resolve(Organisation, payload.organisation, "organisation"),
     )
     return 201, node
+
+
+class ApplicationNodePatch(InputSchema):
+    code: str | None = None
+    name: str | None = None
+    name_en: str | None = None
+    description: str | None = None
+    parent: int | None = Field(None, description="Moving a node with children may not change its level.")
+    owner_group: int | None = None
+    organisation: int | None = None
+
+
+class DeactivateIn(InputSchema):
+    cascade: bool = Field(False, description="Also deactivate every node below and every service offered on them; "
+                                             "without it a node that has any is refused (422 on cascade).")
+
+
+def _node(node_id: int) -> ApplicationNode:
+    node = ApplicationNode.objects.filter(pk=node_id).first()
+    if node is None:
+        raise NotFound(_("No such node of the application catalogue."))
+    return node
+
+
+@router.patch("/application-nodes/{node_id}", response=ApplicationNodeOut,
+              summary="Change, rename or move a node of the application catalogue (administrators)")
+def application_node_update(request: HttpRequest, node_id: int, payload: ApplicationNodePatch) -> ApplicationNode:
+    actor = _actor(request)
+    catalog_services.require_catalogue_admin(actor)
+    node = _node(node_id)
+    changes: dict[str, Any] = payload.dict(exclude_unset=True)
+    for field, model in (("parent", ApplicationNode), ("owner_group", SupportGroup), ("organisation", Organisation)):
+        if field in changes:
+            changes[field] = resolve(model, changes[field], field)
+    return catalog_services.application_node_update(actor=actor, node=node, **changes)
+
+
+@router.post("/application-nodes/{node_id}/deactivate", response=ApplicationNodeOut,
+             summary="Take a node of the application catalogue out of use (administrators)")
+def application_node_deactivate(request: HttpRequest, node_id: int, payload: DeactivateIn) -> ApplicationNode:
+    actor = _actor(request)
+    catalog_services.require_catalogue_admin(actor)
+    return catalog_services.application_node_deactivate(actor=actor, node=_node(node_id), cascade=payload.cascade)
+
+
+class ServicePatch(InputSchema):
+    code: str | None = None
+    name: str | None = None
+    name_en: str | None = None
+    kind: str | None = Field(None, json_schema_extra={"enum": ServiceKind.values})
+    description: str | None = None
+    application: int | None = None
+    owner_group: int | None = None
+    is_active: bool | None = None
+    sla: int | None = Field(None, description="Id of its service level agreement; null for none.")
+
+
+@router.patch("/services/{service_id}", response=ServiceOut, summary="Change a service product (administrators)")
+def service_update(request: HttpRequest, service_id: int, payload: ServicePatch) -> Service:
+    actor = _actor(request)
+    catalog_services.require_catalogue_admin(actor)
+    service = Service.objects.filter(pk=service_id).first()
+    if service is None:
+        raise NotFound(_("No such service."))
+    changes: dict[str, Any] = payload.dict(exclude_unset=True)
+    for field, model in (("application", ApplicationNode), ("owner_group", SupportGroup)):
+        if field in changes:
+            changes[field] = resolve(model, changes[field], field)
+    if "sla" in changes:
+        changes["agreement"] = resolve(ServiceLevelAgreement, changes.pop("sla"), "sla")
+    for field in ("code", "name", "name_en", "kind", "description", "is_active"):
+        if field in changes and changes[field] is None:
+            message = _("This field may not be null.")
+            raise ValidationFailed(message, field_errors={field: [message]})
+    return _with_agreements([catalog_services.service_update(actor=actor, service=service, **changes)])[0]
