@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from opsdesk.cmdb import services
 from opsdesk.cmdb.defaults import install_standard_classes
@@ -23,6 +24,13 @@ class Cmdb:
 
     def relate(self, source: ConfigurationItem, kind: str, target: ConfigurationItem, actor=None):
         return services.relation_create(actor=actor or self.world.admin, source=source, target=target, kind=kind)
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Messages and labels in the default language, whatever an earlier API test (Accept-Language) left."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from opsdesk.audit.services import audit_record
 from opsdesk.core import clock
 from opsdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
 
-from . import rules, selectors, services
+from . import graph, rules, selectors, services
 from .models import AttributeDefinition, AttributeValue, CIClass, ConfigurationItem
 from .rules import AttributeSpec
 
@@ -495,6 +495,7 @@ def _write(actor: User, rows: list[_Row], existing: dict[int, ConfigurationItem]
             AttributeValue.objects.bulk_create(values, batch_size=2000)
     except Exception as error:  # IntegrityError: a concurrent write took a unique value
         raise Conflict(_("A unique value was just taken by another CI; check the sheet again.")) from error
+    graph.touch()
     for ci in created:
         fields = {k: v for k, v in services.snapshot(ci).items() if v not in (None, "", False)}
         fields["class"] = {"id": ci.ci_class_id, "label": ci.ci_class.code}

@@ -8,6 +8,7 @@ SQLite and PostgreSQL (see ``bench/cmdb`` for its figures on 100,000 CIs and 300
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +26,7 @@ from opsdesk.incidents import rules as incident_rules
 from opsdesk.incidents import selectors as incident_selectors
 from opsdesk.incidents.models import Incident
 
-from . import rules
+from . import graph, rules
 from .choices import AttributeType, RelationKind
 from .models import (
     AttributeDefinition,
@@ -348,30 +349,10 @@ def impacted_ci_ids(start_ids: Iterable[int], *, max_depth: int | None = None,
                     downward: bool = False) -> dict[int, tuple[int, int | None]]:
     """Every CI a failure of ``start_ids`` reaches: ``{id: (depth, reached from id)}`` (the start at depth 0).
 
-    Breadth first, one query per level and direction; a CI is visited once, so cycles end the walk.
-    ``downward``: the opposite direction — every CI the start depends on.
+    Breadth first over the in-memory relation graph (``graph.py``); a CI is visited once, so cycles end the
+    walk. ``downward``: the opposite direction — every CI the start depends on.
     """
-    up_source, up_target = rules.kinds_towards_source(), rules.kinds_towards_target()
-    # A failure of X reaches: sources of relations whose target is X (kinds towards source),
-    # and targets of relations whose source is X (kinds towards target). Downward swaps them.
-    by_target_kinds, by_source_kinds = (up_target, up_source) if downward else (up_source, up_target)
-    seen: dict[int, tuple[int, int | None]] = {i: (0, None) for i in start_ids}
-    frontier = list(seen)
-    depth = 0
-    while frontier and (max_depth is None or depth < max_depth):
-        depth += 1
-        found: list[tuple[int, int]] = []
-        for chunk in _chunks(frontier):
-            found += list(Relation.objects.filter(target_id__in=chunk, kind__in=by_target_kinds)
-                          .values_list("source_id", "target_id"))
-            found += [(t, s) for s, t in Relation.objects.filter(source_id__in=chunk, kind__in=by_source_kinds)
-                      .values_list("source_id", "target_id")]
-        frontier = []
-        for reached, via in found:
-            if reached not in seen:
-                seen[reached] = (depth, via)
-                frontier.append(reached)
-    return seen
+    return graph.snapshot().walk(list(start_ids), downward=downward, max_depth=max_depth)
 
 
 @dataclass
@@ -430,27 +411,24 @@ def impact_of(*, user: User, ci: ConfigurationItem, max_depth: int | None = None
     """
     if not rules.can_view(user, ci.organisation_id):
         raise NotFound(_("CI %(id)s does not exist.") % {"id": ci.pk})
-    reached = impacted_ci_ids([ci.pk], max_depth=max_depth)
+    snap = graph.snapshot()
+    reached = snap.walk([ci.pk], max_depth=max_depth)
     all_ids = list(reached)
     readable = rules.readable_organisation_ids(user)
-    org_of: dict[int, int] = {}
-    app_of: dict[int, int] = {}
-    for chunk in _chunks(all_ids):
-        for cid, org_id, app_id in ConfigurationItem.objects.filter(pk__in=chunk).values_list(
-                "id", "organisation_id", "application_id"):
-            org_of[cid] = org_id
-            if app_id:
-                app_of[cid] = app_id
+    organisation, application, size = snap.organisation, snap.application, snap.size
+    org_of = {cid: organisation[cid] for cid in all_ids if cid < size}
+    app_of = {cid: application[cid] for cid in all_ids if cid < size and application[cid]}
     visible_ids = [cid for cid in all_ids if org_of.get(cid) in readable]
     hidden = len(all_ids) - len(visible_ids)
-    nearest = sorted((cid for cid in visible_ids if cid != ci.pk), key=lambda cid: (reached[cid][0], cid))[:limit]
+    nearest = heapq.nsmallest(limit + 1, (cid for cid in visible_ids if cid != ci.pk),
+                              key=lambda cid: (reached[cid][0], cid))[:limit] if limit else []
     loaded = ConfigurationItem.objects.select_related("ci_class", "organisation").in_bulk(nearest)
     impacted = [ImpactedCI(loaded[cid], reached[cid][0], reached[cid][1]) for cid in nearest if cid in loaded]
 
     application_ids = _ancestors_of_applications(set(app_of.values()))
     service_ids: set[int] = set()
-    for chunk in _chunks(all_ids):
-        service_ids |= set(CIService.objects.filter(ci_id__in=chunk).values_list("service_id", flat=True))
+    for cid in all_ids:
+        service_ids.update(snap.services.get(cid, ()))
     if application_ids:
         service_ids |= set(Service.objects.filter(application_id__in=application_ids).values_list("id", flat=True))
     services = list(Service.objects.filter(pk__in=service_ids).order_by("name"))
@@ -473,11 +451,11 @@ def impact_users(*, user: User, ci: ConfigurationItem, cursor: str | None = None
     return paginate(queryset, cursor=cursor, limit=limit)
 
 
-def _open_incidents_for(user: User, ci_ids: list[int]) -> list[Incident]:
-    incident_ids: set[int] = set()
-    for chunk in _chunks(ci_ids):
-        incident_ids |= set(IncidentCI.objects.filter(ci_id__in=chunk, incident__state__in=OPEN_INCIDENT_STATES)
-                            .values_list("incident_id", flat=True))
+def _open_incidents_for(user: User, ci_ids: Iterable[int]) -> list[Incident]:
+    """Open incidents linked to any of ``ci_ids`` (open links are few: read them all, match in memory)."""
+    wanted = set(ci_ids)
+    incident_ids = {incident_id for ci_id, incident_id in IncidentCI.objects.filter(
+        incident__state__in=OPEN_INCIDENT_STATES).values_list("ci_id", "incident_id") if ci_id in wanted}
     if not incident_ids:
         return []
     return list(incident_selectors.visible_to(user).filter(pk__in=incident_ids)
@@ -488,7 +466,7 @@ def open_incidents_touching(*, user: User, ci: ConfigurationItem) -> list[Incide
     """Open incidents (visible to ``user``) linked to ``ci`` or to anything a failure of ``ci`` reaches."""
     if not rules.can_view(user, ci.organisation_id):
         raise NotFound(_("CI %(id)s does not exist.") % {"id": ci.pk})
-    return _open_incidents_for(user, list(impacted_ci_ids([ci.pk])))
+    return _open_incidents_for(user, impacted_ci_ids([ci.pk]))
 
 
 @dataclass

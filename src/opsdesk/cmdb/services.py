@@ -30,7 +30,7 @@ from opsdesk.core.errors import Conflict, NotFound, PermissionDenied, StaleVersi
 from opsdesk.incidents import rules as incident_rules
 from opsdesk.incidents.models import Incident
 
-from . import rules, selectors
+from . import graph, rules, selectors
 from .choices import AttributeType, CIState, FinancialCategory, IpVersion, RelationKind
 from .models import (
     AttributeDefinition,
@@ -513,6 +513,7 @@ def ci_create(
     _sync_attribute_values(ci, specs)
     linked = _services(services)
     CIService.objects.bulk_create([CIService(ci=ci, service=s) for s in linked])
+    graph.touch()
     fields = {k: v for k, v in snapshot(ci).items() if v not in (None, "", False)}
     fields["class"] = {"id": ci_class.pk, "label": ci_class.code}
     fields["state"] = state
@@ -623,6 +624,8 @@ def ci_update(*, actor: User, ci: ConfigurationItem | int, version: int | None =
         return locked
     if any(k.startswith("attributes.") for k in changes):
         _sync_attribute_values(locked, specs)
+    if {"organisation", "application", "services"} & set(changes):
+        graph.touch()
     locked.version += 1
     locked.updated_at = clock.now()
     locked.save()
@@ -723,6 +726,7 @@ def relation_create(*, actor: User, source: ConfigurationItem | int, target: Con
     except IntegrityError:
         raise Conflict(_("%(source)s is already “%(kind)s” %(target)s.")
                        % {"source": source_ci.name, "kind": RelationKind(kind).label, "target": target_ci.name})
+    graph.touch()
     _record_relation(actor, "ci.related", relation, source_ci, target_ci)
     return relation
 
@@ -746,6 +750,7 @@ def relation_delete(*, actor: User, relation: Relation | int) -> None:
     source, target = found.source, found.target
     found.delete()
     found.pk = relation_id
+    graph.touch()
     _record_relation(actor, "ci.unrelated", found, source, target)
 
 
