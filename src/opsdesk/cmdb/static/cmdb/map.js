@@ -235,7 +235,6 @@
       container: canvas,
       elements: elements(data),
       style: STYLE,
-      wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 3,
       textureOnViewport: big,
@@ -249,9 +248,13 @@
     }
     var select = container.querySelector("[name=layout]");
     var name = (select && select.value) || container.dataset.layout || "breadthfirst";
-    cy.layout(layoutOptions(name, cy, data)).run();
+    var run = function (layoutName) {
+      cy.layout(layoutOptions(layoutName, cy, data)).run();
+      if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(); }  // a small system is not drawn giant
+    };
+    run(name);
     if (select) {
-      select.addEventListener("change", function () { cy.layout(layoutOptions(select.value, cy, data)).run(); });
+      select.addEventListener("change", function () { run(select.value); });
     }
     var apply = function () { applyFilters(container, cy); };
     buildFilters(container, cy, data, apply);
