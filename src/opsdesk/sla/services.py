@@ -286,6 +286,8 @@ def _settle(c: IncidentClock, now: dt.datetime) -> None:
     if c.running_since is not None and now > c.running_since:
         c.consumed_seconds += max(0, businesstime.business_seconds_between(spec_of(c), c.running_since, now))
         c.running_since = now
+    if c.consumed_seconds > c.target_seconds and c.breached_at is None:
+        c.breached_at = c.due_at or now  # it went overdue at its due time (the 100 % task may not have run yet)
 
 
 def consumed_at(c: IncidentClock, now: dt.datetime) -> int:

@@ -58,7 +58,7 @@ class Segment:
 
 def segments(kind: str, changes: list[StateChange], pause_reasons: Iterable[str], *, until: dt.datetime) -> list[Segment]:
     """The clock's stretches from the first change (the creation) up to ``until``, merged where the status
-    and the state stay the same. The last one ends at ``until`` unless the clock has stopped (end None)."""
+    (and, while paused, the pending reason) stays the same; ``state`` is the state the stretch began in. The last one ends at ``until`` unless the clock has stopped (end None)."""
     pause_reasons = frozenset(pause_reasons)
     out: list[Segment] = []
     responded = False
@@ -70,9 +70,9 @@ def segments(kind: str, changes: list[StateChange], pause_reasons: Iterable[str]
             responded = True
         following = changes[index + 1].at if index + 1 < len(changes) else until
         end = min(following, until)
-        if out and out[-1].status == status and out[-1].state == change.state \
-                and out[-1].pending_reason == change.pending_reason:
-            out[-1] = Segment(out[-1].start, end, status, change.state, change.pending_reason)
+        last = out[-1] if out else None
+        if last is not None and last.status == status and (status != PAUSED or last.pending_reason == change.pending_reason):
+            out[-1] = Segment(last.start, end, status, last.state, last.pending_reason)
         else:
             out.append(Segment(change.at, end, status, change.state, change.pending_reason))
     return out
