@@ -23,7 +23,7 @@ from .stories import HISTORY_DAYS, tell
 # SLAs, the application catalogue); the second after the incidents (the CMDB links demo incidents).
 BEFORE_INCIDENTS: list[str] = [
     "opsdesk.calendars.demo.seed_demo",
-    "opsdesk.accounts.demo.seed_demo",
+    "opsdesk.reports.demo.seed_demo",
     "opsdesk.catalog.demo.seed_demo",
     "opsdesk.sla.demo.seed_demo",
 ]

@@ -1,4 +1,4 @@
-"""Demo staff levels (人员级别) with a rate history, and the level of each demo engineer."""
+"""Demo staff levels (人员级别) with a rate history, and the level of each demo engineer (for the man-hour report)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .models import User
-from .services import staff_level_create, staff_level_rate_set, user_staff_level_set
+from opsdesk.accounts.models import User
+from opsdesk.accounts.services import staff_level_create, staff_level_rate_set, user_staff_level_set
+from opsdesk.core import clock
+from opsdesk.demo.stories import HISTORY_DAYS
 
 DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -31,7 +33,13 @@ PEOPLE = {
 
 def seed_demo(*, now: dt.datetime, rng: random.Random) -> None:
     """Five levels priced from a year ago, raised from the first day of last month (so the demo's sixty
-    days of work are priced at two rates), and a level for every engineer and desk agent."""
+    days of work are priced at two rates), and a level for every engineer and desk agent, set up on the day the
+    organisation was (so the audit trail stays in time order)."""
+    with clock.frozen_at(now - dt.timedelta(days=HISTORY_DAYS + 1)):
+        _seed(now)
+
+
+def _seed(now: dt.datetime) -> None:
     today = now.astimezone(DEMO_ZONE).date()
     a_year_ago = today.replace(year=today.year - 1, day=1)
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
