@@ -77,7 +77,7 @@ def man_hours_workbook(report: ManHourReport, logs: Iterable[WorkLogLine]) -> by
     """Sheet 1: the report's rows and the total; sheet 2: every work log counted, with its rate and cost."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("Man-hours")
+    sheet.title = _("Man-hours")[:31]
     headers = [str(MAN_HOUR_GROUP_BY[report.group_by]), _("Work logs"), _("Hours"), _("Unpriced hours"),
                _("Cost (CNY)")]
     formats = [None, COUNT_FORMAT, HOURS_FORMAT, HOURS_FORMAT, MONEY_FORMAT]
@@ -92,7 +92,7 @@ def man_hours_workbook(report: ManHourReport, logs: Iterable[WorkLogLine]) -> by
         cell.font = BOLD
     _widths(sheet, [28, 12, 12, 14, 16])
 
-    detail = workbook.create_sheet(_("Work logs"))
+    detail = workbook.create_sheet(_("Work logs")[:31])
     detail_headers = [_("Incident"), _("Title"), _("Service"), _("Organisation"), _("Author"), _("Staff level"),
                       _("Logged at"), _("Minutes"), _("Hours"), _("Cost per hour (CNY)"), _("Cost (CNY)"),
                       _("What was done")]
@@ -122,7 +122,7 @@ def sla_workbook(report: SlaReport) -> bytes:
     """The compliance table: per row, response and resolution met / breached / in progress / compliance."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("SLA compliance")
+    sheet.title = _("SLA compliance")[:31]
     headers = [
         str(SLA_GROUP_BY[report.group_by]), _("Records"),
         _("Response met"), _("Response breached"), _("Response in progress"), _("Response compliance"),
