@@ -118,5 +118,7 @@ def test_deactivating_a_node_over_the_api_needs_cascade(world, catalogue, client
     response = client.post_json(url, {"cascade": True})
     assert response.status_code == 200 and response.json()["is_active"] is False
     assert not Service.objects.get(pk=world.production.pk).is_active
+    assert [s["code"] for s in client.get("/api/v1/services").json()["items"]] == ["erp"]
+    assert {s["code"] for s in client.get("/api/v1/services?include_inactive=true").json()["items"]} == {"erp", "pms"}
     error_of(client_for(world.desk).post_json(f"/api/v1/application-nodes/{catalogue.erp.pk}/deactivate", {}), 403)
     error_of(client_for(world.desk).patch_json(f"/api/v1/services/{world.erp.pk}", {"name": "x"}), 403)

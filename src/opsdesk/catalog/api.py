@@ -88,8 +88,10 @@ def _with_agreements(rows: list[Service]) -> list[Service]:
 
 
 @router.get("/services", response=ServicePage, summary="Services")
-def services(request: HttpRequest, q: str = "", cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict:
-    rows, next_cursor = paginate(service_list(q=q), cursor=cursor, limit=clamp_limit(limit))
+def services(request: HttpRequest, q: str = "", include_inactive: bool = False, cursor: str | None = None,
+             limit: int = DEFAULT_LIMIT) -> dict:
+    rows, next_cursor = paginate(service_list(q=q, active_only=not include_inactive), cursor=cursor,
+                                 limit=clamp_limit(limit))
     return {"items": _with_agreements(rows), "next_cursor": next_cursor}
 
 
