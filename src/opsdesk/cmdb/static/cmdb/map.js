@@ -47,6 +47,12 @@
     return "data:image/svg+xml;utf8," + encodeURIComponent(svg);
   }
 
+  // Labels are shortened here: Cytoscape's own ellipsis measures every label's text, slow on large maps.
+  function short(label) {
+    var text = label == null ? "" : String(label);
+    return text.length > 18 ? text.slice(0, 17) + "…" : text;
+  }
+
   function elements(data) {
     var nodes = data.nodes.map(function (node) {
       var look = family(node);
@@ -54,7 +60,7 @@
         id: String(node.id),
         color: look.color,
         shape: look.shape,
-        display_label: node.label
+        display_label: short(node.label)
       });
       if (node.incidents > 0) { d.badge = badge(node.incidents); }
       return { group: "nodes", data: d, classes: node.incidents > 0 ? "incident" : "" };
@@ -71,7 +77,7 @@
     { selector: "node", style: {
       "label": "data(display_label)", "background-color": "data(color)", "shape": "data(shape)",
       "width": 34, "height": 34, "font-size": 11, "text-valign": "bottom", "text-margin-y": 4,
-      "text-wrap": "ellipsis", "text-max-width": 120, "color": "#212529", "border-width": 1,
+      "color": "#212529", "border-width": 1,
       "border-color": "#fff", "min-zoomed-font-size": 7
     } },
     { selector: "node[?root]", style: { "width": 48, "height": 48, "font-weight": "bold", "font-size": 13 } },
@@ -97,15 +103,70 @@
     { selector: ".faded", style: { "opacity": 0.15 } }
   ];
 
+  var BIG = 150;  // above this many nodes: straight edges and the layered layout computed here (fast)
+  var ROW = 36;  // a level wider than this wraps onto several rows
+
+  // Levels by breadth-first distance from the roots; inside a level, nodes ordered by the mean position of
+  // their neighbours one level up (one barycentre pass), wide levels wrapped. O(nodes + edges).
+  function layeredPositions(data) {
+    var adjacent = {};
+    data.nodes.forEach(function (n) { adjacent[String(n.id)] = []; });
+    data.edges.forEach(function (e) {
+      var s = String(e.source), t = String(e.target);
+      if (adjacent[s] && adjacent[t]) { adjacent[s].push(t); adjacent[t].push(s); }
+    });
+    var depth = {};
+    var queue = data.nodes.filter(function (n) { return n.root; }).map(function (n) { return String(n.id); });
+    if (!queue.length && data.nodes.length) { queue = [String(data.nodes[0].id)]; }
+    queue.forEach(function (id) { depth[id] = 0; });
+    for (var i = 0; i < queue.length; i++) {
+      adjacent[queue[i]].forEach(function (other) {
+        if (depth[other] === undefined) { depth[other] = depth[queue[i]] + 1; queue.push(other); }
+      });
+    }
+    var levels = [];
+    data.nodes.forEach(function (n) {
+      var id = String(n.id);
+      var d = depth[id] === undefined ? 0 : depth[id];
+      (levels[d] = levels[d] || []).push(id);
+    });
+    var positions = {}, order = {}, y = 0;
+    levels.forEach(function (ids, d) {
+      if (!ids) { return; }
+      if (d > 0) {
+        var weight = {};
+        ids.forEach(function (id) {
+          var sum = 0, count = 0;
+          adjacent[id].forEach(function (o) { if (depth[o] === d - 1 && order[o] !== undefined) { sum += order[o]; count++; } });
+          weight[id] = count ? sum / count : 0;
+        });
+        ids.sort(function (a, b) { return weight[a] - weight[b]; });
+      }
+      var width = Math.min(ids.length, ROW);
+      ids.forEach(function (id, index) {
+        order[id] = index / Math.max(1, ids.length - 1);
+        var row = Math.floor(index / ROW), column = index % ROW;
+        positions[id] = { x: (column - (width - 1) / 2) * 70, y: y + row * 60 };
+      });
+      y += Math.ceil(ids.length / ROW) * 60 + 70;
+    });
+    return { positions: positions, depth: depth };
+  }
+
   function layoutOptions(name, cy, data) {
     var roots = cy.nodes("[?root]");
+    if (name === "layered") {
+      var layered = data._layered || (data._layered = layeredPositions(data));
+      return { name: "preset", fit: true, padding: 30, positions: function (node) { return layered.positions[node.id()]; } };
+    }
     if (name === "cose") {
       return { name: "cose", animate: false, randomize: true, nodeRepulsion: function () { return 8000; },
         idealEdgeLength: function () { return 60; }, numIter: cy.nodes().length > 300 ? 300 : 1000, fit: true, padding: 30 };
     }
     if (name === "concentric") {
+      var depths = (data._layered || (data._layered = layeredPositions(data))).depth;
       return { name: "concentric", animate: false, fit: true, padding: 30, minNodeSpacing: 12,
-        concentric: function (node) { return 100 - (node.data("depth") || 0); }, levelWidth: function () { return 1; } };
+        concentric: function (node) { return 100 - (depths[node.id()] || 0); }, levelWidth: function () { return 1; } };
     }
     if (name === "grid") {
       return { name: "grid", animate: false, fit: true, padding: 30 };
@@ -230,35 +291,37 @@
   function draw(container, data) {
     var canvas = container.querySelector("[data-map-canvas]");
     var started = window.performance ? performance.now() : 0;
-    var big = data.nodes.length > 250;
+    var big = data.nodes.length > BIG;
+    var mark = function (name) { if (window.performance && performance.mark) { performance.mark("cmdb-map:" + name); } };
+    mark("start");
+    var style = big ? STYLE.concat([{ selector: "edge", style: { "curve-style": "straight" } }]) : STYLE;
     var cy = window.cytoscape({
       container: canvas,
       elements: elements(data),
-      style: STYLE,
+      style: style,
       minZoom: 0.05,
       maxZoom: 3,
       textureOnViewport: big,
       hideEdgesOnViewport: big,
       pixelRatio: big ? 1 : "auto"
     });
-    // How far each node is from a root, for the concentric layout.
-    var roots = cy.nodes("[?root]");
-    if (roots.length) {
-      cy.elements().bfs({ roots: roots, directed: false, visit: function (v, e, u, i, depth) { v.data("depth", depth); } });
-    }
+    mark("init");
     var select = container.querySelector("[name=layout]");
     var name = (select && select.value) || container.dataset.layout || "breadthfirst";
+    if (name === "breadthfirst" && big) { name = "layered"; }
     var run = function (layoutName) {
       cy.layout(layoutOptions(layoutName, cy, data)).run();
       if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(); }  // a small system is not drawn giant
     };
     run(name);
+    mark("layout");
     if (select) {
       select.addEventListener("change", function () { run(select.value); });
     }
     var apply = function () { applyFilters(container, cy); };
     buildFilters(container, cy, data, apply);
     apply();
+    mark("filters");
     cy.on("tap", "node", function (event) { showDetails(container, event.target); });
     cy.on("dbltap", "node", function (event) {
       var url = event.target.data("url");
@@ -275,11 +338,18 @@
         a.click();
       });
     }
-    cy.ready(function () {
-      container.dataset.rendered = "true";
+    // "Rendered" once the first frame is on the canvas (layout done and painted), not when the data arrived.
+    var finished = false;
+    var done = function () {
+      if (finished) { return; }
+      finished = true;
+      mark("painted");
       container.dataset.renderMs = String(Math.round((window.performance ? performance.now() : 0) - started));
+      container.dataset.rendered = "true";
       container.dispatchEvent(new CustomEvent("cmdb:map-rendered", { bubbles: true, detail: { cy: cy } }));
-    });
+    };
+    cy.one("render", done);
+    window.setTimeout(done, 3000);
     window.opsdeskMap = cy;
     return cy;
   }
@@ -293,12 +363,14 @@
       return;
     }
     container.dataset.rendered = "false";
+    var fetchStarted = window.performance ? performance.now() : 0;
     fetch(source, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.json();
       })
       .then(function (data) {
+        container.dataset.fetchMs = String(Math.round((window.performance ? performance.now() : 0) - fetchStarted));
         var counter = container.querySelector("[data-map-total]");
         if (counter) { counter.textContent = String(data.nodes.length); }
         if (status) { status.classList.add("d-none"); }
