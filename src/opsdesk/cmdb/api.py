@@ -266,7 +266,7 @@ def relation_delete(request: HttpRequest, ci_id: int, relation_id: int) -> tuple
 
 @router.get("/cis/{ci_id}/impact", response=ImpactOut,
             summary="What a failure of this CI affects: CIs, services, applications, users, open incidents")
-def ci_impact(request: HttpRequest, ci_id: int, max_depth: int | None = None, limit: int = 500) -> ImpactOut:
+def ci_impact(request: HttpRequest, ci_id: int, max_depth: int | None = None, limit: int = 100) -> ImpactOut:
     user = _actor(request)
     ci = selectors.ci_get(user=user, ci_id=ci_id)
     return impact_out(selectors.impact_of(user=user, ci=ci, max_depth=max_depth, limit=max(0, min(limit, 5000))))

@@ -8,10 +8,11 @@ SQLite and PostgreSQL (see ``bench/cmdb`` for its figures on 100,000 CIs and 300
 from __future__ import annotations
 
 import datetime as dt
-import heapq
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain, repeat
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -352,7 +353,7 @@ def impacted_ci_ids(start_ids: Iterable[int], *, max_depth: int | None = None,
     Breadth first over the in-memory relation graph (``graph.py``); a CI is visited once, so cycles end the
     walk. ``downward``: the opposite direction — every CI the start depends on.
     """
-    return graph.snapshot().walk(list(start_ids), downward=downward, max_depth=max_depth)
+    return graph.snapshot().walk(list(start_ids), downward=downward, max_depth=max_depth).as_dict()
 
 
 @dataclass
@@ -404,7 +405,20 @@ def _affected_organisation_ids(ci_org_ids: set[int], app_org_ids: set[int]) -> s
     return set(Organisation.objects.filter(condition).values_list("id", flat=True))
 
 
-def impact_of(*, user: User, ci: ConfigurationItem, max_depth: int | None = None, limit: int = 500) -> Impact:
+def _load_for_display(ids: list[int]) -> dict[int, ConfigurationItem]:
+    """The CIs a list of impact shows, with their class and organisation (few: read once, shared)."""
+    if not ids:
+        return {}
+    cis = ConfigurationItem.objects.only("id", "name", "state", "ci_class_id", "organisation_id").in_bulk(ids)
+    classes = CIClass.objects.in_bulk({ci.ci_class_id for ci in cis.values()})
+    organisations = Organisation.objects.in_bulk({ci.organisation_id for ci in cis.values()})
+    for ci in cis.values():
+        ci.ci_class = classes[ci.ci_class_id]
+        ci.organisation = organisations[ci.organisation_id]
+    return cis
+
+
+def impact_of(*, user: User, ci: ConfigurationItem, max_depth: int | None = None, limit: int = 100) -> Impact:
     """Impact analysis from ``ci`` (which ``user`` may read): CIs, services, applications, users, open incidents.
 
     ``limit`` caps the CIs loaded for display (the nearest first); counts cover all of them.
@@ -412,32 +426,47 @@ def impact_of(*, user: User, ci: ConfigurationItem, max_depth: int | None = None
     if not rules.can_view(user, ci.organisation_id):
         raise NotFound(_("CI %(id)s does not exist.") % {"id": ci.pk})
     snap = graph.snapshot()
-    reached = snap.walk([ci.pk], max_depth=max_depth)
-    all_ids = list(reached)
     readable = rules.readable_organisation_ids(user)
-    organisation, application, size = snap.organisation, snap.application, snap.size
-    org_of = {cid: organisation[cid] for cid in all_ids if cid < size}
-    app_of = {cid: application[cid] for cid in all_ids if cid < size and application[cid]}
-    visible_ids = [cid for cid in all_ids if org_of.get(cid) in readable]
-    hidden = len(all_ids) - len(visible_ids)
-    nearest = heapq.nsmallest(limit + 1, (cid for cid in visible_ids if cid != ci.pk),
-                              key=lambda cid: (reached[cid][0], cid))[:limit] if limit else []
-    loaded = ConfigurationItem.objects.select_related("ci_class", "organisation").in_bulk(nearest)
-    impacted = [ImpactedCI(loaded[cid], reached[cid][0], reached[cid][1]) for cid in nearest if cid in loaded]
+    organisation = snap.organisation
 
-    application_ids = _ancestors_of_applications(set(app_of.values()))
-    service_ids: set[int] = set()
-    for cid in all_ids:
-        service_ids.update(snap.services.get(cid, ()))
+    def visible(cid: int) -> bool:
+        return cid < snap.size and organisation[cid] in readable
+
+    if max_depth is not None:
+        reach = snap.walk([ci.pk], max_depth=max_depth)
+        seen: set[int] | list[int] = reach.seen
+    else:
+        # Everything reached, through the condensed graph; the nearest ones for display by a walk that stops
+        # at the first level where enough visible CIs have been found.
+        seen = list(snap.impacted(ci.pk))
+        shown = [0]
+
+        def enough(levels: list[set[int]]) -> bool:
+            if len(levels) > 1:
+                shown[0] += sum(1 for cid in levels[-1] if visible(cid))
+            return shown[0] >= limit
+
+        reach = snap.bounded_walk(ci.pk, enough)
+    known = [cid for cid in seen if cid < snap.size]
+    by_organisation = Counter(map(organisation.__getitem__, known))
+    hidden = sum(count for org_id, count in by_organisation.items() if org_id not in readable)
+    nearest = reach.nearest(visible, limit) if limit else []
+    loaded = _load_for_display(nearest)
+    impacted = [ImpactedCI(loaded[cid], reach.depth_of(cid) or 0, reach.via_of(cid)) for cid in nearest if cid in loaded]
+    app_ids = set(map(snap.application.__getitem__, known)) - {0}
+    org_of = {"ids": set(by_organisation) - {0}}
+
+    application_ids = _ancestors_of_applications(app_ids)
+    service_ids = set(chain.from_iterable(map(snap.services.get, known, repeat(()))))
     if application_ids:
         service_ids |= set(Service.objects.filter(application_id__in=application_ids).values_list("id", flat=True))
     services = list(Service.objects.filter(pk__in=service_ids).order_by("name"))
     applications = list(ApplicationNode.objects.filter(pk__in=application_ids).order_by("level", "name"))
     app_orgs = {a.organisation_id for a in applications if a.organisation_id}
-    org_ids = _affected_organisation_ids(set(org_of.values()), app_orgs) & set(readable)
+    org_ids = _affected_organisation_ids(org_of["ids"], app_orgs) & set(readable)
     organisations = list(Organisation.objects.filter(pk__in=org_ids).order_by("path"))
     user_count = User.objects.filter(is_active=True, organisation_id__in=org_ids).count()
-    open_incidents = _open_incidents_for(user, all_ids)
+    open_incidents = _open_incidents_for(user, set(known))
     return Impact(ci=ci, cis=impacted, hidden_count=hidden, services=services, applications=applications,
                   organisations=organisations, user_count=user_count, open_incidents=open_incidents)
 
@@ -453,7 +482,7 @@ def impact_users(*, user: User, ci: ConfigurationItem, cursor: str | None = None
 
 def _open_incidents_for(user: User, ci_ids: Iterable[int]) -> list[Incident]:
     """Open incidents linked to any of ``ci_ids`` (open links are few: read them all, match in memory)."""
-    wanted = set(ci_ids)
+    wanted = ci_ids if isinstance(ci_ids, set) else set(ci_ids)
     incident_ids = {incident_id for ci_id, incident_id in IncidentCI.objects.filter(
         incident__state__in=OPEN_INCIDENT_STATES).values_list("ci_id", "incident_id") if ci_id in wanted}
     if not incident_ids:
@@ -466,7 +495,7 @@ def open_incidents_touching(*, user: User, ci: ConfigurationItem) -> list[Incide
     """Open incidents (visible to ``user``) linked to ``ci`` or to anything a failure of ``ci`` reaches."""
     if not rules.can_view(user, ci.organisation_id):
         raise NotFound(_("CI %(id)s does not exist.") % {"id": ci.pk})
-    return _open_incidents_for(user, impacted_ci_ids([ci.pk]))
+    return _open_incidents_for(user, set(graph.snapshot().impacted(ci.pk)))
 
 
 @dataclass
@@ -487,14 +516,21 @@ def service_dependencies(*, user: User, service: Service, limit: int = 1000) -> 
             frontier = set(ApplicationNode.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - apps
             apps |= frontier
         start |= set(ConfigurationItem.objects.filter(application_id__in=apps).values_list("id", flat=True))
-    reached = impacted_ci_ids(start, downward=True)
-    visible = list(visible_to(user).filter(pk__in=list(reached)).values_list("id", flat=True)) if reached else []
-    nearest = sorted(visible, key=lambda cid: (reached[cid][0], cid))[:limit]
-    loaded = ConfigurationItem.objects.select_related("ci_class", "organisation").in_bulk(nearest)
+    snap = graph.snapshot()
+    reach = snap.walk(start, downward=True)
+    readable = rules.readable_organisation_ids(user)
+    organisation = snap.organisation
+
+    def visible(cid: int) -> bool:
+        return cid < snap.size and organisation[cid] in readable
+
+    shown = sorted(cid for cid in reach.levels[0] if visible(cid)) + reach.nearest(visible, limit)
+    shown = shown[:limit]
+    loaded = _load_for_display(shown)
     return ServiceDependencies(
         service=service,
-        cis=[ImpactedCI(loaded[cid], reached[cid][0], reached[cid][1]) for cid in nearest if cid in loaded],
-        hidden_count=len(reached) - len(visible),
+        cis=[ImpactedCI(loaded[cid], reach.depth_of(cid) or 0, reach.via_of(cid)) for cid in shown if cid in loaded],
+        hidden_count=sum(1 for cid in reach.seen if not visible(cid)),
     )
 
 
