@@ -51,7 +51,7 @@ from .forms import (
     mapping_form,
 )
 from .history import build_ci_timeline
-from .models import CIClass, ConfigurationItem
+from .models import AttributeDefinition, CIClass, ConfigurationItem
 
 PAGE_SIZE = 50
 WARRANTY_DAYS = 90
@@ -176,9 +176,8 @@ def _attribute_choices(ci_class: CIClass | None) -> list[tuple[str, str]]:
         return [(a.definition.code, f"{a.definition.display_name} ({a.definition.code})")
                 for a in selectors.class_attributes(ci_class)]
     seen: dict[str, str] = {}
-    for ci_class in selectors.ci_class_list():
-        for a in selectors.class_attributes(ci_class):
-            seen.setdefault(a.definition.code, f"{a.definition.display_name} ({a.definition.code})")
+    for definition in AttributeDefinition.objects.order_by("code", "id"):
+        seen.setdefault(definition.code, f"{definition.display_name} ({definition.code})")
     return sorted(seen.items(), key=lambda pair: pair[1])
 
 
@@ -445,9 +444,7 @@ def map_operation(request: HttpRequest) -> HttpResponse:
     if not service_id and not ci_id and services_:
         service_id = str(services_[0].pk)
     query = f"service={service_id}" if service_id.isdigit() else (f"ci={ci_id}" if ci_id.isdigit() else "")
-    root_ci = None
-    if ci_id.isdigit():
-        root_ci = ConfigurationItem.objects.filter(pk=int(ci_id)).only("id", "name").first()
+    root_ci = _ci_or_404(request, int(ci_id)) if ci_id.isdigit() else None
     return render(request, "cmdb/map_operation.html", {
         "services": services_, "service_id": service_id, "root_ci": root_ci,
         "source": reverse("ui:cmdb_map_operation_data") + ("?" + query if query else ""),

@@ -74,3 +74,10 @@ def test_an_engineer_of_another_city_may_not_edit(as_user, cmdb):
     ci = cmdb.ci("server", "b-only", org=cmdb.world.city_b)
     assert as_user("l1").get(reverse("ui:cmdb_ci_edit", args=[ci.pk])).status_code == 404
     assert as_user("auditor").get(reverse("ui:cmdb_ci_edit", args=[ci.pk])).status_code == 403
+
+
+def test_in_chinese_the_error_names_the_attribute_by_its_chinese_name(as_user, cmdb):
+    response = as_user("admin").post(reverse("ui:cmdb_ci_new"), _form(cmdb, attr_ip_address="不是地址"))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "“IP地址”" in html and 'value="不是地址"' in html

@@ -100,3 +100,15 @@ def test_the_warranty_report_lists_what_expires_in_90_days(as_user, cmdb, estate
     html = as_user("admin", "en").get(reverse("ui:cmdb_warranty_report")).content.decode()
     assert "expiring-soon" in html and ">30<" in html
     assert "expiring-later" not in html and "expired-already" not in html
+
+
+def test_the_list_and_detail_pages_have_bounded_queries(as_user, cmdb, estate, django_assert_max_num_queries):
+    for index in range(30):
+        cmdb.ci("server", f"bulk-{index:02d}", attributes={"serial_number": f"B-{index}"})
+    client = as_user("admin", "en")
+    client.get(reverse("ui:cmdb_ci_list"))
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("ui:cmdb_ci_list"), {"fa": "os", "fv": "Linux"})
+    assert response.status_code == 200
+    with django_assert_max_num_queries(40):
+        client.get(reverse("ui:cmdb_ci_detail", args=[estate.server.pk]))
