@@ -139,3 +139,25 @@ def test_levels_are_listed_in_their_order(world, senior):
     services.staff_level_update(actor=world.admin, level=senior, code="senior", name="高级工程师", rank=5)
     assert [(level.code, level.people) for level in selectors.staff_level_list()] == [
         ("junior", 0), ("senior", 1), ("expert", 0)]
+
+
+def test_a_level_from_a_later_date_leaves_todays_level_and_is_audited_with_its_date(world, senior):
+    junior = services.staff_level_create(actor=world.admin, code="junior", name="初级工程师")
+    services.user_staff_level_set(actor=world.admin, user=world.l1, level=junior, effective_from=dt.date(2025, 1, 1))
+    services.user_staff_level_set(actor=world.admin, user=world.l1, level=senior, effective_from=dt.date(2099, 1, 1))
+    world.l1.refresh_from_db()
+    assert world.l1.staff_level == junior
+    assert list(world.l1.staff_level_history.order_by("effective_from").values_list("level__code", flat=True)) == [
+        "junior", "senior"]
+    entry = AuditEntry.objects.filter(action="user.staff_level_set").order_by("-id").first()
+    assert entry.data == {"effective_from": "2099-01-01", "changes": {"staff_level": ["junior", "senior"]}}
+
+
+def test_the_page_sets_a_level_from_a_date(world, senior):
+    response = _admin_client(world).post("/accounts/staff-levels/people/", {
+        "user": world.l2.pk, "level": senior.pk, "effective_from": "2026-01-01"})
+    assert response.status_code == 302
+    assert world.l2.staff_level_history.get().effective_from == dt.date(2026, 1, 1)
+    bad = _admin_client(world).post("/accounts/staff-levels/people/", {
+        "user": world.l2.pk, "level": senior.pk, "effective_from": "2026-13-01"})
+    assert bad.status_code == 422 and 'id="id_effective_from_errors"' in bad.content.decode()

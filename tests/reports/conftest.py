@@ -44,8 +44,8 @@ def levels(world: Any) -> SimpleNamespace:
     senior = accounts.staff_level_create(actor=admin, code="senior", name="高级工程师", name_en="Senior engineer",
                                          rank=2, hourly_rate=Decimal("133.33"), effective_from=dt.date(2025, 1, 1))
     for user in (world.l1, world.l1b):
-        accounts.user_staff_level_set(actor=admin, user=user, level=junior)
-    accounts.user_staff_level_set(actor=admin, user=world.l2, level=senior)
+        accounts.user_staff_level_set(actor=admin, user=user, level=junior, effective_from=dt.date(2025, 1, 1))
+    accounts.user_staff_level_set(actor=admin, user=world.l2, level=senior, effective_from=dt.date(2025, 1, 1))
     return SimpleNamespace(junior=junior, senior=senior)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from opsdesk.accounts import services as accounts
 from opsdesk.accounts.services import staff_level_rate_set
 from opsdesk.core import clock
 from opsdesk.core.errors import PermissionDenied, ValidationFailed
@@ -161,3 +162,29 @@ def test_a_bad_grouping_names_the_field(world):
     with pytest.raises(ValidationFailed) as error:
         report(world.admin, "colour")
     assert list(error.value.field_errors) == ["group_by"]
+
+
+def test_a_promotion_does_not_reprice_earlier_work(world, levels, incident_at, log_work):
+    incident = incident_at("2026-10-10 09:00")
+    log_work(incident, world.l1, 60, "2026-10-31 23:30")  # junior, 120.00
+    log_work(incident, world.l1, 60, "2026-11-01 00:30")  # senior from 1 November (Shanghai), 133.33
+    accounts.user_staff_level_set(actor=world.admin, user=world.l1, level=levels.senior,
+                                  effective_from=dt.date(2026, 11, 1))
+    by_month = {row.key: row.cost for row in report(world.admin, "month").rows}
+    assert by_month == {"2026-10": Decimal("120.00"), "2026-11": Decimal("133.33")}
+    by_level = {row.key: row.minutes for row in report(world.admin, "level").rows}
+    assert by_level == {str(levels.junior.pk): 60, str(levels.senior.pk): 60}
+    lines = selectors.priced(selectors.man_hour_worklogs(
+        user=world.admin, group_by="level", key=str(levels.junior.pk),
+        filters=selectors.ReportFilter(period=period_of(user=world.admin))))
+    assert [(line.level, line.cost) for line in lines] == [(levels.junior, Decimal("120.00"))]
+
+
+def test_before_a_persons_first_level_their_work_is_unpriced(world, levels, incident_at, log_work):
+    incident = incident_at("2026-10-10 09:00", group=world.l3_group, assignee=world.l3)
+    log_work(incident, world.l3, 30, "2026-10-10 10:00")
+    accounts.user_staff_level_set(actor=world.admin, user=world.l3, level=levels.senior,
+                                  effective_from=dt.date(2026, 10, 11))
+    log_work(incident, world.l3, 30, "2026-10-11 10:00")
+    total = report(world.admin).total
+    assert (total.unpriced_minutes, total.cost) == (30, Decimal("66.67"))  # 30 × 133.33 / 60 = 66.665 → 66.67

@@ -40,6 +40,9 @@ class UserStaffLevelForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Person"), queryset=None)  # type: ignore[arg-type]
     level = forms.ModelChoiceField(label=_("Staff level"), queryset=None, required=False,  # type: ignore[arg-type]
                                    empty_label=_("No staff level"))
+    effective_from = forms.DateField(label=_("Effective from"), required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}),
+                                     help_text=_("Empty: from today. Work before this date keeps the earlier level."))
 
     def __init__(self, *args: object, users: object, levels: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

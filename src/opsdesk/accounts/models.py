@@ -230,3 +230,24 @@ class StaffLevelRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} · {self.effective_from} · {self.hourly_rate}"
+
+
+class UserStaffLevel(models.Model):
+    """From ``effective_from`` on, ``user`` works at ``level`` (None: at no level). ``User.staff_level`` is the
+    level in effect today; this history lets work keep the level it was done at after a promotion."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_level_history")
+    level = models.ForeignKey(StaffLevel, verbose_name=_("staff level"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    effective_from = models.DateField(_("effective from"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["user", "-effective_from"]
+        verbose_name = _("staff level of a person")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "effective_from"], name="unique_user_staff_level_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.effective_from} · {self.level}"

@@ -8,10 +8,13 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.audit.services import audit_record
@@ -27,6 +30,7 @@ from .models import (
     StaffLevelRate,
     SupportGroup,
     User,
+    UserStaffLevel,
 )
 from .roles import Permission as P
 
@@ -239,19 +243,43 @@ def staff_level_rate_set(*, actor: User | None, level: StaffLevel, effective_fro
     return row
 
 
+def _today() -> dt.date:
+    return timezone.localdate(clock.now(), ZoneInfo(settings.TIME_ZONE))
+
+
 @transaction.atomic
-def user_staff_level_set(*, actor: User | None, user: User, level: StaffLevel | None) -> User:
-    """Put ``user`` on a staff level (or none): their work is priced at that level's rates."""
+def user_staff_level_set(*, actor: User | None, user: User, level: StaffLevel | None,
+                         effective_from: dt.date | None = None) -> User:
+    """Put ``user`` on a staff level (or none) from ``effective_from`` on (default: today).
+
+    Work logged before that date keeps the level it was done at; a date in the past re-prices the work
+    since then (a late promotion). ``User.staff_level`` follows the level in effect today.
+    """
     _require_admin(actor)
+    effective_from = effective_from or _today()
     target = User.objects.select_for_update().get(pk=user.pk)
-    before = target.staff_level.code if target.staff_level_id else None
-    after = level.code if level else None
-    if before != after:
-        target.staff_level = level
+    row = UserStaffLevel.objects.filter(user=target, effective_from=effective_from).first()
+    history_before = row.level.code if row and row.level_id else None
+    if row is None:
+        in_effect = UserStaffLevel.objects.filter(user=target, effective_from__lt=effective_from) \
+            .order_by("-effective_from").first()
+        history_before = in_effect.level.code if in_effect and in_effect.level_id else None
+        UserStaffLevel.objects.create(user=target, level=level, effective_from=effective_from, created_at=clock.now())
+    elif row.level_id != (level.pk if level else None):
+        row.level = level
+        row.save(update_fields=["level"])
+    current = UserStaffLevel.objects.filter(user=target, effective_from__lte=_today()).order_by("-effective_from") \
+        .select_related("level").first()
+    current_level = current.level if current else None
+    if target.staff_level_id != (current_level.pk if current_level else None):
+        target.staff_level = current_level
         target.save(update_fields=["staff_level"])
+    after = level.code if level else None
+    if history_before != after or row is None:
         audit_record(actor=actor, action="user.staff_level_set", subject=target, organisation_id=target.organisation_id,
-                     data={"changes": {"staff_level": [before, after]}})
-    user.staff_level = level
+                     data={"effective_from": effective_from.isoformat(),
+                           "changes": {"staff_level": [history_before, after]}})
+    user.staff_level = current_level
     return target
 
 

@@ -212,7 +212,8 @@ def user_staff_level_set(request: HttpRequest) -> HttpResponse:
         return _staff_levels(request, user_form=form, status=422)
     try:
         person = services.user_staff_level_set(actor=request.user, user=form.cleaned_data["user"],
-                                               level=form.cleaned_data["level"])
+                                               level=form.cleaned_data["level"],
+                                               effective_from=form.cleaned_data["effective_from"])
     except DomainError as error:
         _apply_errors(form, error)
         return _staff_levels(request, user_form=form, status=error.status)

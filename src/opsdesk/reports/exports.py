@@ -104,7 +104,7 @@ def man_hours_workbook(report: ManHourReport, logs: Iterable[WorkLogLine]) -> by
         log = line.log
         detail.append([
             log.incident.number, log.incident.title, localized_name(log.incident.service),
-            localized_name(log.incident.organisation), str(log.author), localized_name(log.author.staff_level),
+            localized_name(log.incident.organisation), str(log.author), localized_name(line.level),
             timezone.localtime(log.created_at, zone).replace(tzinfo=None), log.minutes, line.hours,
             line.hourly_rate, line.cost, log.note,
         ])

@@ -5,8 +5,8 @@ Scope. A reader sees the figures of the incidents of the organisations where the
 ``incident.view`` for SLA compliance. Unlike an incident list, a report does not add records a reader
 sees only as requester, assignee, group member or watcher: a city's figures are that city's incidents.
 
-Man-hours. Each work log counts ``minutes`` for its author. Its cost is minutes / 60 × the hourly rate of
-the author's staff level in effect on the log's date (in the reader's zone). Sums are taken in the
+Man-hours. Each work log counts ``minutes`` for its author. Its cost is minutes / 60 × the hourly rate, in
+effect on the log's date (in the reader's zone), of the staff level the author was at on that date. Sums are taken in the
 database over whole units (minutes × rate in fen), so costs are exact; a log whose author has no level,
 or whose level had no rate yet on that date, counts as unpriced time (shown apart, cost 0).
 Group: the support group the author worked in — the incident's assigned group when the author is one
@@ -45,6 +45,7 @@ from opsdesk.accounts.models import (
     StaffLevelRate,
     SupportGroup,
     User,
+    UserStaffLevel,
 )
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.accounts.selectors import organisation_ids_where
@@ -179,6 +180,15 @@ class ManHourReport:
     filters: ReportFilter
 
 
+def _level_on(day: str) -> Subquery:
+    """The author's staff level in effect on ``day`` (NULL before their first level, or when set to none)."""
+    levels = (
+        UserStaffLevel.objects.filter(user_id=OuterRef("author_id"), effective_from__lte=OuterRef(day))
+        .order_by("-effective_from").values("level_id")[:1]
+    )
+    return Subquery(levels, output_field=IntegerField())
+
+
 def _rate_fen(day: Expression | str) -> Subquery:
     """The author's level rate in fen (integer) in effect on ``day``; NULL without a level or a rate yet."""
     rates = (
@@ -205,8 +215,8 @@ def worklogs_in_scope(*, user: User, filters: ReportFilter) -> QuerySet[WorkLog]
     zone = filters.period.zone
     queryset = (
         WorkLog.objects.filter(incident__organisation_id__in=org_ids, **filters.period.filter_kwargs("created_at"))
-        .annotate(log_day=TruncDate("created_at", tzinfo=zone), author_level=F("author__staff_level_id"),
-                  incident_group=F("incident__assigned_group_id"))
+        .annotate(log_day=TruncDate("created_at", tzinfo=zone), incident_group=F("incident__assigned_group_id"))
+        .annotate(author_level=_level_on("log_day"))
         .annotate(rate_fen=_rate_fen("log_day"), work_group=_work_group())
     )
     if filters.service:
@@ -224,7 +234,7 @@ def _man_hour_key(group_by: str, zone: ZoneInfo) -> Expression:
         "service": F("incident__service_id"),
         "organisation": F("incident__organisation_id"),
         "group": F("work_group"),
-        "level": F("author__staff_level_id"),
+        "level": F("author_level"),
         "month": TruncMonth("created_at", tzinfo=zone),
     }[group_by]
 
@@ -292,6 +302,7 @@ class WorkLogLine:
 
     log: WorkLog
     rate_fen: int | None
+    level: StaffLevel | None = None  # the author's level on the log's date
 
     @property
     def hours(self) -> Decimal:
@@ -310,7 +321,7 @@ class WorkLogLine:
 
 MAN_HOUR_KEY_FIELDS = {
     "service": "incident__service_id", "organisation": "incident__organisation_id", "group": "work_group",
-    "level": "author__staff_level_id", "month": "created_at",
+    "level": "author_level", "month": "created_at",
 }
 
 
@@ -319,12 +330,17 @@ def man_hour_worklogs(*, user: User, group_by: str, key: str, filters: ReportFil
     group_by = check_group_by(group_by, MAN_HOUR_GROUP_BY)
     queryset = worklogs_in_scope(user=user, filters=filters)
     queryset = queryset.filter(_key_filter(group_by, key, filters.period.zone, MAN_HOUR_KEY_FIELDS))
-    return queryset.select_related("author", "author__staff_level", "incident", "incident__service",
+    return queryset.select_related("author", "incident", "incident__service",
                                    "incident__organisation").order_by("-id")
 
 
 def priced(logs: Iterable[WorkLog]) -> list[WorkLogLine]:
-    return [WorkLogLine(log=log, rate_fen=getattr(log, "rate_fen", None)) for log in logs]
+    """Work logs read through ``worklogs_in_scope`` with their rate and the level they were priced at."""
+    logs = list(logs)
+    level_ids = {getattr(log, "author_level", None) for log in logs} - {None}
+    levels = StaffLevel.objects.in_bulk(sorted(level_ids)) if level_ids else {}
+    return [WorkLogLine(log=log, rate_fen=getattr(log, "rate_fen", None), level=levels.get(getattr(log, "author_level", None)))
+            for log in logs]
 
 
 # SLA compliance ---------------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def man_hours_export(request: HttpRequest) -> HttpResponse:
     try:
         report = selectors.man_hour_report(user=request.user, group_by=form.grouping, filters=form.to_filter())
         logs = selectors.worklogs_in_scope(user=request.user, filters=form.to_filter()).select_related(
-            "author", "author__staff_level", "incident", "incident__service", "incident__organisation",
+            "author", "incident", "incident__service", "incident__organisation",
         ).order_by("created_at", "id")[:EXPORT_LOG_LIMIT]
     except DomainError as error:
         return _denied(request, error)
