@@ -126,3 +126,22 @@ def test_next_threshold_is_stored(world, agreement, report):
     assert (response.next_threshold_percent, response.next_threshold_at) == (50, at(2, 10))
     assert response.warn_percent == 50
     assert response.started_at + dt.timedelta(hours=1) == response.next_threshold_at
+
+
+def test_a_calendar_edit_replans_running_clocks(world, agreement, office, report):
+    import uuid
+
+    from opsdesk.calendars.models import WorkingPeriod
+    from opsdesk.sla.services import clocks_replan_changed_calendars
+
+    incident = report(group=world.l1_group, assignee=world.l1)
+    act(at(2, 10), world.l1, incident, "accept")
+    assert clocks_replan_changed_calendars(at(2, 10)) == 0  # first sight: only remembered
+    WorkingPeriod.objects.filter(calendar=office, weekday=3).update(end="12:00")  # Thursday afternoons off
+    office.stamp = uuid.uuid4()
+    office.save()
+    assert clocks_replan_changed_calendars(at(2, 10, 5)) == 1  # the resolution clock; the response one stopped
+    resolution = clocks(incident)["resolution"]
+    # 32 h from Monday 09:00: Mon 8, Tue 8, Wed 8, Thu 3 (09–12), Fri 5 → Friday 14:00.
+    assert resolution.due_at == at(6, 14)
+    assert clocks_replan_changed_calendars(at(2, 10, 6)) == 0

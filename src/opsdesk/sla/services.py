@@ -44,6 +44,7 @@ from .domain.clock import PAUSED, RUNNING, STOPPED, StateChange, percent_seconds
 from .models import (
     AgreementTarget,
     AgreementThreshold,
+    CalendarWatermark,
     ClockKind,
     FiringStatus,
     GroupSpan,
@@ -619,6 +620,36 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
             ThresholdFiring.objects.filter(id__in=ids).update(enqueued_at=now)
             transaction.on_commit(lambda: [fire_threshold.enqueue(firing_id) for firing_id in ids])
     return len(ids)
+
+
+def clocks_replan_changed_calendars(now: dt.datetime | None = None) -> int:
+    """Re-plan the running clocks of every calendar edited since they were last planned (the scheduler calls
+    it before each pass). A clock keeps the business seconds it had counted when it last started running;
+    the due time and next threshold are counted on from there in the calendar as it is now. (For a recount
+    of the whole history after a correction, an administrator recomputes the record.) Returns the clocks
+    re-planned. Two schedulers doing it at once write the same values."""
+    now = now or clock.now()
+    seen = dict(CalendarWatermark.objects.values_list("calendar_id", "stamp"))
+    replanned = 0
+    for calendar_id, stamp in BusinessCalendar.objects.values_list("id", "stamp"):
+        if seen.get(calendar_id) == stamp:
+            continue
+        if calendar_id in seen:  # a first sight only records the stamp: clocks were planned in it
+            last_id = 0
+            while True:
+                with transaction.atomic():
+                    batch = list(IncidentClock.objects.select_for_update(skip_locked=True, of=("self",))
+                                 .select_related("calendar").filter(calendar_id=calendar_id, running_since__isnull=False,
+                                                                    id__gt=last_id).order_by("id")[:PASS_BATCH])
+                    for c in batch:
+                        _plan(c, now)
+                    IncidentClock.objects.bulk_update(batch, ["due_at", "next_threshold_at", "next_threshold_percent"])
+                replanned += len(batch)
+                if len(batch) < PASS_BATCH:
+                    break
+                last_id = batch[-1].pk
+        CalendarWatermark.objects.update_or_create(calendar_id=calendar_id, defaults={"stamp": stamp})
+    return replanned
 
 
 def _incident_managers(incident: Incident) -> list[int]:

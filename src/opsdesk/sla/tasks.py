@@ -10,12 +10,15 @@ from opsdesk.core import clock
 
 @task()
 def thresholds_tick() -> int:
-    """The periodic pass (every 30 s): enqueue a ``fire_threshold`` per threshold reached. See
-    ``services.thresholds_enqueue_due`` for how each threshold fires exactly once."""
-    from .services import thresholds_enqueue_due
+    """The periodic pass (every 30 s): re-plan the clocks of calendars edited since, then enqueue a
+    ``fire_threshold`` per threshold reached. See ``services.thresholds_enqueue_due`` for how each threshold
+    fires exactly once."""
+    from .services import clocks_replan_changed_calendars, thresholds_enqueue_due
 
     with context.bound(source="task"):
-        return thresholds_enqueue_due(clock.now())
+        now = clock.now()
+        clocks_replan_changed_calendars(now)
+        return thresholds_enqueue_due(now)
 
 
 @task()

@@ -7,9 +7,9 @@ from .agreements import (
     ServiceAgreement,
     ServiceLevelAgreement,
 )
-from .clocks import ClockKind, FiringStatus, GroupSpan, IncidentClock, ThresholdFiring
+from .clocks import CalendarWatermark, ClockKind, FiringStatus, GroupSpan, IncidentClock, ThresholdFiring
 
 __all__ = [
-    "AgreementTarget", "AgreementThreshold", "ClockKind", "FiringStatus", "GroupSpan", "IncidentClock",
+    "AgreementTarget", "AgreementThreshold", "CalendarWatermark", "ClockKind", "FiringStatus", "GroupSpan", "IncidentClock",
     "OperationalTarget", "ServiceAgreement", "ServiceLevelAgreement", "ThresholdFiring",
 ]

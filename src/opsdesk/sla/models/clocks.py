@@ -52,6 +52,8 @@ class IncidentClock(models.Model):
         indexes = [
             models.Index(fields=["next_threshold_at"], name="sla_clock_next_threshold_idx",
                          condition=Q(next_threshold_at__isnull=False)),
+            models.Index(fields=["calendar", "id"], name="sla_clock_running_calendar_idx",
+                         condition=Q(running_since__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -85,6 +87,16 @@ class ThresholdFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.clock_id} {self.percent} % {self.status}"
+
+
+class CalendarWatermark(models.Model):
+    """The calendar version the open clocks were last planned in: the scheduler re-plans them when it moves."""
+
+    calendar = models.OneToOneField(BusinessCalendar, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    stamp = models.UUIDField()
+
+    def __str__(self) -> str:
+        return f"{self.calendar_id} {self.stamp}"
 
 
 class GroupSpan(models.Model):
