@@ -171,7 +171,7 @@
     if (name === "grid") {
       return { name: "grid", animate: false, fit: true, padding: 30 };
     }
-    return { name: "breadthfirst", directed: data.directed !== false, animate: false, fit: true, padding: 30,
+    return { name: "breadthfirst", directed: false, animate: false, fit: true, padding: 30,
       spacingFactor: cy.nodes().length > 200 ? 0.9 : 1.2, roots: roots.length ? roots : undefined };
   }
 
