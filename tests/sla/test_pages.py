@@ -154,3 +154,6 @@ def test_operational_targets_are_measured_per_group_stay(world, agreement, repor
     span = GroupSpan.objects.get(incident=incident)
     assert (span.group_id, span.business_seconds, span.met) == (world.l1_group.pk, 3600, False)
     assert span.due_at == at(2, 9, 30)
+    html = page(as_user("desk"), reverse("ui:incident_detail", args=[incident.number]), at(2, 10, 5))
+    assert f'data-sla-span="{world.l1_group.code}"' in html and "1 h / 30 min" in html
+    assert f'data-sla-span="{world.l2_group.code}"' not in html  # L2 has no operational target

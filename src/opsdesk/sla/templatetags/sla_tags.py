@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.accounts.roles import Permission as P
 
-from ..selectors import clock_view, current_clock, incident_clocks
+from ..selectors import clock_view, current_clock, incident_clocks, incident_group_spans
 
 register = template.Library()
 
@@ -47,11 +47,13 @@ def sla_clocks(context: template.Context, incident: Any) -> dict[str, Any]:
     user = getattr(request, "user", None)
     clocks = incident_clocks(incident)
     views = [clock_view(clocks[kind]) for kind in ("response", "resolution") if kind in clocks]
+    staff = bool(context.get("staff"))
     return {
+        "spans": incident_group_spans(incident) if staff else [],
         "incident": incident,
         "views": views,
         "agreement": views[0].clock.agreement if views else None,
-        "staff": bool(context.get("staff")),
+        "staff": staff,
         "can_recompute": bool(user is not None and user.is_authenticated and user.holds(P.ADMINISTER)),
         "csrf_token": context.get("csrf_token"),
     }
