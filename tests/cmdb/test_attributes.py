@@ -37,7 +37,7 @@ def test_each_type_refuses_a_bad_value_naming_the_attribute(cmdb, code, bad, wor
         cmdb.ci("server", "srv-01", attributes={code: bad})
     message = errors_of(excinfo)[f"attributes.{code}"][0]
     assert words in message
-    label = {"cpu_cores": "CPU", "os": "操作系统", "ip_address": "IP"}[code]
+    label = {"cpu_cores": "CPU", "os": "Operating system", "ip_address": "IP"}[code]
     assert label in message
 
 

@@ -146,7 +146,7 @@ def test_export_holds_the_filtered_visible_list_with_attributes(cmdb, world):
     rows = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][1] == "a-srv"
     header = list(rows[0])
-    assert rows[1][header.index("CPU核数")] == 8
+    assert rows[1][header.index("CPU cores")] == 8
     everything = export_cis(user=world.l2)
     names = [r[1] for r in load_workbook(io.BytesIO(everything), read_only=True).worksheets[0].iter_rows(values_only=True)]
     assert set(names[1:]) == {"a-srv", "a-sw", "b-srv"}

@@ -34,7 +34,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from opsdesk.accounts.models import Organisation, User
-from opsdesk.audit.services import audit_record
+from opsdesk.audit.services import audit_record_many
 from opsdesk.core import clock
 from opsdesk.core.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -369,7 +369,9 @@ def _match_existing(rows: list[_Row], key_definition: AttributeDefinition, looku
     existing = {}
     ids = list(set(holders.values()))
     for start in range(0, len(ids), 5000):
-        existing.update(ConfigurationItem.objects.select_for_update().in_bulk(ids[start:start + 5000]))
+        existing.update(ConfigurationItem.objects.select_for_update(of=("self",))
+                        .select_related("ci_class", "organisation", "custodian", "application")
+                        .in_bulk(ids[start:start + 5000]))
     readable = rules.readable_organisation_ids(lookups.actor)
     for row in rows:
         ci_id = holders.get(row.key_value)
@@ -496,11 +498,13 @@ def _write(actor: User, rows: list[_Row], existing: dict[int, ConfigurationItem]
     except Exception as error:  # IntegrityError: a concurrent write took a unique value
         raise Conflict(_("A unique value was just taken by another CI; check the sheet again.")) from error
     graph.touch()
+    history = []
     for ci in created:
         fields = {k: v for k, v in services.snapshot(ci).items() if v not in (None, "", False)}
         fields["class"] = {"id": ci.ci_class_id, "label": ci.ci_class.code}
-        audit_record(actor=actor, action="ci.created", subject=ci, subject_type="ci",
-                     data={"fields": fields, "imported": True})
+        history.append({"action": "ci.created", "subject": ci, "subject_type": "ci",
+                        "data": {"fields": fields, "imported": True}})
     for ci, changes in changed:
-        audit_record(actor=actor, action="ci.updated", subject=ci, subject_type="ci",
-                     data={"changes": changes, "imported": True})
+        history.append({"action": "ci.updated", "subject": ci, "subject_type": "ci",
+                        "data": {"changes": changes, "imported": True}})
+    audit_record_many(actor=actor, entries=history)
