@@ -72,7 +72,18 @@ def test_import_a_sheet_then_open_both_maps(browser: Any, live_server: Any, e2e_
         services.relation_create(actor=world.admin, source=app, target=server, kind="runs_on")
     incident = incidents.incident_create(actor=world.requester, title="登录超时", description="生产管理系统登录超时",
                                          service=world.production)
-    services.incident_cis_add(actor=world.desk, incident=incident, cis=[servers[0]])
+
+    # The desk agent picks the affected CI on the incident record: search, choose, add (htmx panel).
+    desk = signed_in(browser, live_server, "desk")
+    desk.goto(f"{live_server.url}/incidents/{incident.number}/")
+    desk.wait_for_selector("#affected-cis-panel")
+    desk.fill("#affected-ci-search", "SN-E2E-01")
+    desk.wait_for_selector(f"#affected-ci-select option[value='{servers[0].pk}']", state="attached")
+    desk.select_option("#affected-ci-select", str(servers[0].pk))
+    desk.click("#affected-ci-add")
+    desk.wait_for_selector(f"[data-affected-ci='{servers[0].pk}']")
+    assert "生产管理系统" in desk.locator(f"[data-affected-ci='{servers[0].pk}']").inner_text()  # what else it hits
+    assert list(incident.ci_links.values_list("ci_id", flat=True)) == [servers[0].pk]
 
     # The system operation map: the service, its application and both servers, the first marked.
     page.goto(f"{live_server.url}/cmdb/maps/operation/?service={world.production.pk}")

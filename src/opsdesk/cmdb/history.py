@@ -20,7 +20,7 @@ from opsdesk.audit.models import AuditEntry
 from opsdesk.ui.timeline import SOURCES, Change, TimelineItem
 
 from .choices import CIState, FinancialCategory, RelationKind
-from .models import AttributeDefinition, ConfigurationItem
+from .models import AttributeDefinition, CIClass, ConfigurationItem
 
 ACTIONS: dict[str, tuple[Promise, str, str]] = {
     "ci.created": (gettext_lazy("%(actor)s registered the CI"), "bi-plus-circle", "primary"),
@@ -76,6 +76,7 @@ def build_ci_timeline(entries: list[AuditEntry]) -> list[TimelineItem]:
     codes |= {n.split(".", 1)[1] for e in entries for n in (e.data.get("fields") or {}) if n.startswith("attributes.")}
     attributes = {d.code: d.display_name for d in AttributeDefinition.objects.filter(code__in=codes)} if codes else {}
     kinds = dict(RelationKind.choices)
+    classes = {c.pk: c for c in CIClass.objects.all()} if any(e.action == "ci.created" for e in entries) else {}
     items = []
     for entry in entries:
         phrase, icon, tone = ACTIONS.get(entry.action, UNKNOWN_ACTION)
@@ -91,7 +92,8 @@ def build_ci_timeline(entries: list[AuditEntry]) -> list[TimelineItem]:
             fields = data.get("fields") or {}
             for name, value in fields.items():
                 if name == "class":
-                    item.facts.append((_("Class"), _value(name, value)))
+                    ci_class = classes.get(value.get("id")) if isinstance(value, dict) else None
+                    item.facts.append((_("Class"), ci_class.display_name if ci_class else _value(name, value)))
                 elif value not in (None, "", False, []):
                     item.facts.append((_label(name, attributes), _value(name, value)))
         relation = data.get("relation")
