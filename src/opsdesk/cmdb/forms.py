@@ -65,6 +65,53 @@ class CIClassForm(forms.Form):
         return dict(self.cleaned_data)
 
 
+class CIClassEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    name_en = forms.CharField(label=_("English name"), max_length=120, required=False)
+    parent = _class_field(_("Parent class"), required=False, empty=_("None (a top-level class)"))
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    icon = forms.CharField(label=_("Icon"), max_length=40, required=False)
+    is_maintained = forms.BooleanField(label=_("Maintained (counts for maintenance cost)"), required=False)
+    is_active = forms.BooleanField(label=_("Active (new CIs may use it)"), required=False)
+
+    @classmethod
+    def initial_for(cls, ci_class: CIClass) -> dict[str, Any]:
+        return {"name": ci_class.name, "name_en": ci_class.name_en, "parent": ci_class.parent_id,
+                "description": ci_class.description, "icon": ci_class.icon, "is_maintained": ci_class.is_maintained,
+                "is_active": ci_class.is_active}
+
+
+class AttributeEditForm(forms.Form):
+    """What may change once an attribute exists: labels, help, order, required, and a choice's choices."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    name_en = forms.CharField(label=_("English name"), max_length=120, required=False)
+    required = forms.BooleanField(label=_("Required"), required=False)
+    choices = forms.CharField(label=_("Choices"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text=_("One allowed value per line; a value still in use cannot be removed."))
+    help_text = forms.CharField(label=_("Help text"), max_length=200, required=False)
+    order = forms.IntegerField(label=_("Order"), min_value=0, required=False)
+
+    def __init__(self, *args: Any, attribute: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.attribute = attribute
+        if attribute.type != AttributeType.CHOICE:
+            del self.fields["choices"]
+
+    @classmethod
+    def initial_for(cls, attribute: Any) -> dict[str, Any]:
+        return {"name": attribute.name, "name_en": attribute.name_en, "required": attribute.required,
+                "choices": "\n".join(attribute.choices or []), "help_text": attribute.help_text,
+                "order": attribute.order}
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["order"] = data.get("order") or 0
+        if "choices" in data:
+            data["choices"] = [line.strip() for line in data["choices"].splitlines() if line.strip()]
+        return data
+
+
 class AttributeForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     name_en = forms.CharField(label=_("English name"), max_length=120, required=False)

@@ -38,7 +38,9 @@ from opsdesk.ui.naming import localized_name
 from . import maps, rules, selectors, services
 from .choices import CIState, RelationKind
 from .forms import (
+    AttributeEditForm,
     AttributeForm,
+    CIClassEditForm,
     CIClassForm,
     CIFilterForm,
     CIForm,
@@ -137,8 +139,58 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
     return render(request, "cmdb/class_detail.html", {
         "ci_class": ci_class, "attributes": selectors.class_attributes(ci_class), "form": form,
         "can_configure": can_configure, "open_form": request.method == "POST",
+        "edit_form": CIClassEditForm(prefix="class", initial=CIClassEditForm.initial_for(ci_class))
+        if can_configure else None,
         "children": CIClass.objects.filter(parent=ci_class).order_by("code"),
     }, status=status)
+
+
+@login_required
+@require_POST
+def class_edit(request: HttpRequest, class_id: int) -> HttpResponse:
+    ci_class = _class_or_404(class_id)
+    if not rules.can_configure(request.user):
+        return _forbidden(request, _("Only administrators define CI classes."))
+    form = CIClassEditForm(request.POST, prefix="class")
+    if form.is_valid():
+        try:
+            services.ci_class_update(actor=request.user, ci_class=ci_class, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("ui:cmdb_class_detail", class_id=ci_class.pk)
+    return render(request, "cmdb/class_detail.html", {
+        "ci_class": ci_class, "attributes": selectors.class_attributes(ci_class),
+        "form": AttributeForm(prefix="attr"), "edit_form": form, "open_edit": True, "can_configure": True,
+        "children": CIClass.objects.filter(parent=ci_class).order_by("code"),
+    }, status=422)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attribute_edit(request: HttpRequest, class_id: int, attribute_id: int) -> HttpResponse:
+    ci_class = _class_or_404(class_id)
+    if not rules.can_configure(request.user):
+        return _forbidden(request, _("Only administrators define attributes."))
+    attribute = next((a.definition for a in selectors.class_attributes(ci_class)
+                      if a.definition.pk == attribute_id and not a.inherited), None)
+    if attribute is None:
+        raise Http404(_("This class has no such attribute."))
+    if request.method == "POST":
+        form = AttributeEditForm(request.POST, attribute=attribute)
+        if form.is_valid():
+            try:
+                services.attribute_update(actor=request.user, attribute=attribute, **form.service_arguments())
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, _("Your changes are saved."))
+                return redirect("ui:cmdb_class_detail", class_id=ci_class.pk)
+        return render(request, "cmdb/attribute_edit.html", {"form": form, "ci_class": ci_class,
+                                                            "attribute": attribute}, status=422)
+    form = AttributeEditForm(attribute=attribute, initial=AttributeEditForm.initial_for(attribute))
+    return render(request, "cmdb/attribute_edit.html", {"form": form, "ci_class": ci_class, "attribute": attribute})
 
 
 # CI list, filters, export -------------------------------------------------------------------------

@@ -112,3 +112,25 @@ def test_the_list_and_detail_pages_have_bounded_queries(as_user, cmdb, estate, d
     assert response.status_code == 200
     with django_assert_max_num_queries(40):
         client.get(reverse("ui:cmdb_ci_detail", args=[estate.server.pk]))
+
+
+def test_an_administrator_edits_a_class_and_an_attributes_choices(as_user, cmdb, estate):
+    client = as_user("admin", "en")
+    server = cmdb.classes["server"]
+    response = client.post(reverse("ui:cmdb_class_edit", args=[server.pk]), {
+        "class-name": "服务器（物理机）", "class-parent": server.parent_id, "class-is_maintained": "on",
+        "class-is_active": "on"})
+    assert response.status_code == 302
+    assert CIClass.objects.get(pk=server.pk).name == "服务器（物理机）"
+    os_attribute = AttributeDefinition.objects.get(ci_class=server, code="os")
+    url = reverse("ui:cmdb_attribute_edit", args=[server.pk, os_attribute.pk])
+    assert "Linux" in client.get(url).content.decode()
+    response = client.post(url, {"name": "操作系统", "choices": "Windows\nKylin"})  # Linux is in use by pms-app-01
+    assert response.status_code == 422
+    assert "A removed choice is still used by some CIs." in response.content.decode()
+    response = client.post(url, {"name": "操作系统", "choices": "Linux\nWindows\nKylin\nEulerOS"})
+    assert response.status_code == 302
+    assert AttributeDefinition.objects.get(pk=os_attribute.pk).choices == ["Linux", "Windows", "Kylin", "EulerOS"]
+    inherited = AttributeDefinition.objects.get(code="serial_number")
+    assert client.get(reverse("ui:cmdb_attribute_edit", args=[server.pk, inherited.pk])).status_code == 404
+    assert as_user("l2").post(url, {"name": "x"}).status_code == 403
