@@ -498,7 +498,7 @@ def map_operation(request: HttpRequest) -> HttpResponse:
     query = f"service={service_id}" if service_id.isdigit() else (f"ci={ci_id}" if ci_id.isdigit() else "")
     root_ci = _ci_or_404(request, int(ci_id)) if ci_id.isdigit() else None
     return render(request, "cmdb/map_operation.html", {
-        "services": services_, "service_id": service_id, "root_ci": root_ci,
+        "services": services_, "service_id": service_id, "root_ci": root_ci, "max_nodes": maps.MAX_NODES,
         "source": reverse("ui:cmdb_map_operation_data") + ("?" + query if query else ""),
     })
 

@@ -374,6 +374,8 @@
         var counter = container.querySelector("[data-map-total]");
         if (counter) { counter.textContent = String(data.nodes.length); }
         if (status) { status.classList.add("d-none"); }
+        var truncated = container.querySelector("[data-map-truncated]");
+        if (truncated && data.truncated) { truncated.classList.remove("d-none"); }
         var empty = container.querySelector("[data-map-empty]");
         if (!data.nodes.length) {
           if (empty) { empty.classList.remove("d-none"); }
