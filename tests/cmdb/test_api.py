@@ -113,6 +113,9 @@ def test_relations_and_impact(cmdb, world, client_for):
     assert [c["name"] for c in impact["cis"]] == ["srv-01", "erp-app"]
     assert impact["cis"][1]["depth"] == 2 and impact["cis"][1]["via"] == srv.pk
     assert [s["label"] for s in impact["services"]] == ["ERP"]
+    users = l1.get(f"{BASE}/cis/{sw.pk}/impact/users", {"limit": 2}).json()
+    assert len(users["items"]) == 2 and users["next_cursor"]
+    assert all(u["organisation"]["id"] == world.city_a.pk for u in users["items"])
     relations = l1.get(f"{BASE}/cis/{srv.pk}/relations").json()["items"]
     assert {r["direction"] for r in relations} == {"in", "out"}
     rid = next(r["id"] for r in relations if r["kind"] == "runs_on")

@@ -39,8 +39,11 @@ from .schemas import (
     CIUpdateIn,
     HistoryEntryOut,
     HistoryPage,
+    ImpactedUserOut,
+    ImpactedUserPage,
     ImpactOut,
     ImportOut,
+    Ref,
     RelationIn,
     RelationOut,
     RelationPage,
@@ -270,3 +273,15 @@ def ci_impact(request: HttpRequest, ci_id: int, max_depth: int | None = None, li
     user = _actor(request)
     ci = selectors.ci_get(user=user, ci_id=ci_id)
     return impact_out(selectors.impact_of(user=user, ci=ci, max_depth=max_depth, limit=max(0, min(limit, 5000))))
+
+
+@router.get("/cis/{ci_id}/impact/users", response=ImpactedUserPage,
+            summary="The users who depend on this CI (through the impacted organisations), by cursor pages")
+def ci_impact_users(request: HttpRequest, ci_id: int, cursor: str | None = None, limit: int = 50) -> ImpactedUserPage:
+    user = _actor(request)
+    ci = selectors.ci_get(user=user, ci_id=ci_id)
+    rows, next_cursor = selectors.impact_users(user=user, ci=ci, cursor=cursor, limit=clamp_limit(limit))
+    return ImpactedUserPage(items=[
+        ImpactedUserOut(id=u.pk, username=u.username, display_name=u.display_name,
+                        organisation=Ref(id=u.organisation_id, label=str(u.organisation)) if u.organisation_id else None)
+        for u in rows], next_cursor=next_cursor)

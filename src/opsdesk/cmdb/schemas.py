@@ -293,3 +293,15 @@ class ImportOut(Schema):
     unchanged: int
     refused: list[RowErrorOut] = Field(description="Every bad row with its number and reason; "
                                                    "when there are any, nothing was written.")
+
+
+class ImpactedUserOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    organisation: Ref | None
+
+
+class ImpactedUserPage(Schema):
+    items: list[ImpactedUserOut]
+    next_cursor: str | None
