@@ -114,4 +114,8 @@ def test_incident_links_need_write_rights_on_the_incident_and_show_on_its_timeli
     entries = [e for e in incident_timeline(user=world.desk, incident=incident) if e.action == "incident.cis_changed"]
     assert entries[0].data["changes"]["affected_cis"] == ["", "erp-app, erp-db"]
     assert entries[1].data["removed"] == [{"id": estate.app.pk, "label": "erp-app"}]
+    from opsdesk.ui.timeline import build_timeline
+    item = build_timeline(entries[:1])[0]
+    assert "changed the affected CIs" in item.phrase
+    assert (item.changes[0].label, item.changes[0].after) == ("Affected CIs", "erp-app, erp-db")
     assert selectors.ci_incidents(user=world.desk, ci=estate.db) == [incident]

@@ -51,6 +51,7 @@ ACTIONS: dict[str, tuple[Promise, str, str]] = {
     "incident.child_linked": (gettext_lazy("%(actor)s linked a related incident"), "bi-diagram-3", "warning"),
     "incident.major_update": (gettext_lazy("%(actor)s posted a major incident update"), "bi-megaphone", "danger"),
     "incident.callback_recorded": (gettext_lazy("%(actor)s recorded the call-back"), "bi-telephone-outbound", "success"),
+    "incident.cis_changed": (gettext_lazy("%(actor)s changed the affected CIs"), "bi-hdd-network", ""),
     "incident.auto_confirmed": (
         gettext_lazy("Closed automatically: the requester did not answer in time"), "bi-clock-history", "success"),
     "incident.sla_threshold": (gettext_lazy("An SLA clock reached a threshold"), "bi-hourglass-split", "warning"),
@@ -67,6 +68,9 @@ SOURCES: dict[str, Promise] = {
     "email": gettext_lazy("email"),
     "demo": gettext_lazy("demo data"),
 }
+
+# Changes recorded on an incident by other apps, under names that are not incident fields.
+EXTRA_LABELS: dict[str, Promise] = {"affected_cis": gettext_lazy("Affected CIs")}
 
 # What the creation entry shows of the initial values.
 CREATED_FIELDS = ("service", "category", "priority", "assigned_group", "assignee")
@@ -119,6 +123,8 @@ class _Labeller:
         }
 
     def label(self, name: str) -> str:
+        if name in EXTRA_LABELS:
+            return str(EXTRA_LABELS[name])
         model_field = _field(name)
         return str(model_field.verbose_name).capitalize() if model_field is not None else name
 
