@@ -255,8 +255,7 @@ class CIFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False,
                         widget=forms.TextInput(attrs={"placeholder": _("Name, serial number, IP…")}))
     ci_class = _class_field(_("Class"), required=False, empty=_("Every class"))
-    state = forms.MultipleChoiceField(label=_("State"), choices=CIState.choices, required=False,
-                                      widget=forms.SelectMultiple(attrs={"size": 1}))
+    state = forms.ChoiceField(label=_("State"), choices=[("", _("Every state")), *CIState.choices], required=False)
     organisation = _organisation_field(required=False)
     service = NamedChoiceField(queryset=catalog_selectors.service_list(), label=_("Service"), required=False,
                                empty_label=_("Every service"))

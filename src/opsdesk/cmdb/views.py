@@ -209,7 +209,7 @@ def _ci_filter(request: HttpRequest) -> tuple[CIFilterForm, selectors.CIFilter, 
     filters = selectors.CIFilter(
         ci_class=data["ci_class"].pk if data.get("ci_class") else None,
         organisation=data["organisation"].pk if data.get("organisation") else None,
-        state=data.get("state") or None, q=data.get("q", ""), attrs=attrs,
+        state=[data["state"]] if data.get("state") else None, q=data.get("q", ""), attrs=attrs,
         service=data["service"].pk if data.get("service") else None, application=data.get("application"),
     )
     return form, filters, conditions

@@ -7,6 +7,8 @@ import io
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from opsdesk.cmdb import services
+
 
 def _names(response) -> set[str]:
     html = response.content.decode()
@@ -21,7 +23,9 @@ def test_filter_by_class_includes_subclasses_and_by_state(as_user, estate):
     hardware = estate.server.ci_class.parent_id
     assert _names(client.get(reverse("ui:cmdb_ci_list"), {"ci_class": hardware})) == {
         "pms-app-01", "nj-acc-sw-01", "A-01 机柜"}
-    assert _names(client.get(reverse("ui:cmdb_ci_list"), {"state": "in_use"})) == set()
+    assert _names(client.get(reverse("ui:cmdb_ci_list"), {"state": "verified"})) == set()
+    services.ci_transition(actor=estate.server.created_by, ci=estate.server, transition="verify")
+    assert _names(client.get(reverse("ui:cmdb_ci_list"), {"state": "verified"})) == {"pms-app-01"}
 
 
 def test_the_filter_builder_matches_any_attribute(as_user, cmdb, estate):
