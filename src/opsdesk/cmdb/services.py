@@ -525,7 +525,9 @@ def ci_create(
 
 def _lock(ci: ConfigurationItem | int) -> ConfigurationItem:
     ci_id = ci.pk if isinstance(ci, ConfigurationItem) else int(ci)
-    locked = ConfigurationItem.objects.select_for_update().select_related("ci_class").filter(pk=ci_id).first()
+    # Lock the CI's row only (not its class's: CI writes of one class must not queue on it).
+    locked = ConfigurationItem.objects.select_for_update(of=("self",)).select_related("ci_class") \
+        .filter(pk=ci_id).first()
     if locked is None:
         raise NotFound(_("CI %(id)s does not exist.") % {"id": ci_id})
     return locked
@@ -699,7 +701,13 @@ def relation_create(*, actor: User, source: ConfigurationItem | int, target: Con
     """Relate two CIs (``source <kind> target``). The actor writes the source and reads the target; a rule
     must allow the class pair; no self-relation, no duplicate (for “connected to”, in either direction).
     """
-    source_ci, target_ci = _lock(source), _lock(target)
+    source_id = source.pk if isinstance(source, ConfigurationItem) else int(source)
+    target_id = target.pk if isinstance(target, ConfigurationItem) else int(target)
+    # Lock both ends in id order, so two people relating the same pair both ways cannot deadlock.
+    first, second = sorted((source_id, target_id))
+    locked = {first: _lock(first)}
+    locked[second] = locked[first] if second == first else _lock(second)
+    source_ci, target_ci = locked[source_id], locked[target_id]
     for ci in (source_ci, target_ci):
         if not rules.can_view(actor, ci.organisation_id):
             raise NotFound(_("CI %(id)s does not exist.") % {"id": ci.pk})
