@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, models
-from django.db.models.fields import NOT_PROVIDED
+from django.db.models.fields import NOT_PROVIDED, AutoFieldMixin
 
 
 def _default(field: models.Field) -> Any:
@@ -25,7 +25,10 @@ def _default(field: models.Field) -> Any:
 
 def copy_rows(model: type[models.Model], rows: Iterable[dict[str, Any]], *, given: list[str]) -> int:
     """COPY ``rows`` (dicts keyed by field attname, each holding every name in ``given``) into ``model``'s table."""
-    fields = [f for f in model._meta.concrete_fields]
+    pk = model._meta.pk
+    # An automatic primary key the caller does not give comes from the table's sequence.
+    fields = [f for f in model._meta.concrete_fields
+              if f.attname in given or not (f is pk and isinstance(f, AutoFieldMixin))]
     defaults: dict[str, Any] = {}
     for f in fields:
         if f.attname in given:

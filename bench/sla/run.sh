@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
-# SLA scheduler-pass benchmark: create and migrate opsdesk_bench_sla (BENCH_SLA_DB) when missing, then run
-# bench/sla/bench.py with the arguments given (e.g. --sizes 10000,100000 --runs 5). --fresh drops it first.
+# SLA scheduler-pass benchmark (see bench/sla/bench.py and README.md). --fresh drops the benchmark's
+# databases (opsdesk_bench_sla_<size>, BENCH_SLA_DB sets the prefix) first; other arguments go to bench.py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-DB="${BENCH_SLA_DB:-opsdesk_bench_sla}"
-PG="-h 127.0.0.1 -U postgres"
+PREFIX="${BENCH_SLA_DB:-opsdesk_bench_sla}"
 if [ "${1:-}" = "--fresh" ]; then
   shift
-  dropdb $PG --if-exists "$DB"
+  for db in $(psql -h 127.0.0.1 -U postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE '${PREFIX}\_%'"); do
+    dropdb -h 127.0.0.1 -U postgres "$db"
+  done
 fi
-if ! psql $PG -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
-  createdb $PG "$DB"
-fi
-export OPSDESK_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
+export OPSDESK_DATABASE_URL="${OPSDESK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 unset OPSDESK_REDIS_URL
-.venv/bin/python -m opsdesk migrate --verbosity 0
 mkdir -p bench/sla/out
 exec .venv/bin/python bench/sla/bench.py "$@"
