@@ -103,3 +103,22 @@ def test_a_threshold_moved_by_a_longer_target_is_withdrawn(world, agreement, rep
         assert threshold_fire(firing_id=firing.pk) is False
     assert not ThresholdFiring.objects.filter(pk=firing.pk).exists()
     assert IncidentClock.objects.get(incident=incident, kind="response").next_threshold_at == at(2, 10)
+
+
+def test_a_backlog_is_enqueued_in_chunks_and_fires_once(world, agreement, report, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    from opsdesk.sla import services as sla_services
+    from opsdesk.sla.tasks import fire_thresholds
+
+    monkeypatch.setattr(sla_services, "SINGLE_TASKS_UP_TO", 2)
+    monkeypatch.setattr(sla_services, "ENQUEUE_CHUNK", 4)
+    for _ in range(3):
+        report(group=world.l1_group, assignee=world.l1)
+    with clock.frozen_at(at(2, 11, 30)), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert thresholds_enqueue_due(at(2, 11, 30)) == 9  # response 50, 80, 100 % of three records
+    assert len(callbacks) == 1
+    ids = list(ThresholdFiring.objects.order_by("id").values_list("id", flat=True))
+    with clock.frozen_at(at(2, 11, 31)):
+        assert fire_thresholds.call(ids[:4]) == 4
+        assert fire_thresholds.call(ids) == 5  # the first four are done already
+    assert AuditEntry.objects.filter(action__startswith="incident.sla_").count() == 9

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -60,6 +60,12 @@ log = logging.getLogger("opsdesk.sla")
 
 BREACH = 100
 PASS_BATCH = 1000  # clocks one transaction of the scheduler pass handles; the pass loops until none is due
+# How the firings of one pass are handed to the workers. Usually few are due at once: one task each
+# (``fire_threshold``), so a lost job costs one firing. A backlog (after downtime, a correction) goes in
+# chunks (``fire_thresholds``): one enqueue costs an INSERT (database queue) or a Redis round trip, and
+# thousands of them would keep one pass busy for half a minute.
+SINGLE_TASKS_UP_TO = 500
+ENQUEUE_CHUNK = 50
 
 
 def firing_lease() -> dt.timedelta:
@@ -570,16 +576,19 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
     threshold reached — the unique constraint makes a second insert a no-op — and moves the clock's
     ``next_threshold_at`` on. Then every firing still ``queued`` that was never enqueued, or was enqueued
     longer than the lease ago (``OPSDESK_SLA_FIRING_LEASE_SECONDS``, its worker died or its job was lost),
-    is stamped ``enqueued_at`` and, after commit, enqueued as ``sla.tasks.fire_threshold``.
+    is stamped ``enqueued_at`` and, after commit, enqueued: one ``sla.tasks.fire_threshold`` per firing, or,
+    past ``SINGLE_TASKS_UP_TO`` in one pass, ``sla.tasks.fire_thresholds`` per chunk of ``ENQUEUE_CHUNK``
+    ids (each fired in its own transaction).
 
     Exactly once, with two schedulers and two workers: two passes never both insert a (clock, percent)
     row (unique constraint), and they may both enqueue the same firing at worst; the task acts only if its
     conditional UPDATE moves the firing from ``queued`` to ``done`` (see ``threshold_fire``), in the same
     transaction as its audit entry and notifications, so of two workers running it one acts and the other
-    finds it done. A worker killed mid-task never commits: the firing stays ``queued`` and the next pass
-    after the lease enqueues it again. Returns the number of firings enqueued.
+    finds it done. A worker killed mid-chunk has committed the firings it finished and none of the one in
+    hand: those left ``queued`` are enqueued again by the first pass after the lease. Returns the number of
+    firings enqueued.
     """
-    from .tasks import fire_threshold
+    from .tasks import fire_threshold, fire_thresholds
 
     now = now or clock.now()
     while True:
@@ -593,7 +602,9 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
                 fired_by_clock[clock_id].add(percent)
             firings: list[ThresholdFiring] = []
             for c in due:
-                percents = percents_by_agreement.setdefault(c.agreement_id, _percents(c.agreement_id))
+                if c.agreement_id not in percents_by_agreement:
+                    percents_by_agreement[c.agreement_id] = _percents(c.agreement_id)
+                percents = percents_by_agreement[c.agreement_id]
                 fired = fired_by_clock[c.pk]
                 spec = spec_of(c)
                 for percent in percents:
@@ -609,7 +620,7 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
             ThresholdFiring.objects.bulk_create(firings, ignore_conflicts=True)
             for c in due:
                 _plan(c, now, percents_by_agreement[c.agreement_id], fired_by_clock[c.pk])
-            IncidentClock.objects.bulk_update(due, ["next_threshold_at", "next_threshold_percent", "due_at"])
+            _save_plans(due)
         if len(due) < PASS_BATCH:
             break
     with transaction.atomic():
@@ -618,8 +629,31 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
                    .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)).values_list("id", flat=True))
         if ids:
             ThresholdFiring.objects.filter(id__in=ids).update(enqueued_at=now)
-            transaction.on_commit(lambda: [fire_threshold.enqueue(firing_id) for firing_id in ids])
+            if len(ids) <= SINGLE_TASKS_UP_TO:
+                transaction.on_commit(lambda: [fire_threshold.enqueue(firing_id) for firing_id in ids])
+            else:
+                chunks = [ids[start:start + ENQUEUE_CHUNK] for start in range(0, len(ids), ENQUEUE_CHUNK)]
+                transaction.on_commit(lambda: [fire_thresholds.enqueue(chunk) for chunk in chunks])
     return len(ids)
+
+
+def _save_plans(clocks: list[IncidentClock]) -> None:
+    """Write the clocks' due time and next threshold: one ``UPDATE … FROM unnest(…)`` on PostgreSQL (Django's
+    ``bulk_update`` builds a CASE WHEN per row and field, most of a pass's time at a thousand clocks)."""
+    if not clocks:
+        return
+    if connection.vendor != "postgresql":
+        IncidentClock.objects.bulk_update(clocks, ["next_threshold_at", "next_threshold_percent", "due_at"],
+                                          batch_size=200)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE sla_incidentclock AS c SET next_threshold_at = v.next_at, next_threshold_percent = v.percent, "
+            "due_at = v.due FROM unnest(%s::bigint[], %s::timestamptz[], %s::smallint[], %s::timestamptz[]) "
+            "AS v(id, next_at, percent, due) WHERE c.id = v.id",
+            [[c.pk for c in clocks], [c.next_threshold_at for c in clocks],
+             [c.next_threshold_percent for c in clocks], [c.due_at for c in clocks]],
+        )
 
 
 def clocks_replan_changed_calendars(now: dt.datetime | None = None) -> int:

@@ -28,3 +28,13 @@ def fire_threshold(firing_id: int) -> bool:
 
     with context.bound(source="task"):
         return threshold_fire(firing_id=firing_id)
+
+
+@task()
+def fire_thresholds(firing_ids: list[int]) -> int:
+    """Act on a chunk of reached thresholds, each in its own transaction (``threshold_fire``); returns how
+    many acted. A worker killed mid-chunk leaves the rest queued for the scheduler to hand out again."""
+    from .services import threshold_fire
+
+    with context.bound(source="task"):
+        return sum(bool(threshold_fire(firing_id=firing_id)) for firing_id in firing_ids)
