@@ -514,7 +514,7 @@ def map_operation_data(request: HttpRequest) -> JsonResponse:
     if ci_id.isdigit():
         ci = _ci_or_404(request, int(ci_id))
         return JsonResponse(maps.operation_map(visible=visible, root_ids=[ci.pk]))
-    service = Service.objects.filter(pk=int(service_id)).first() if service_id.isdigit() else None
+    service = catalog_selectors.service_list().filter(pk=int(service_id)).first() if service_id.isdigit() else None
     if service is None:
         return JsonResponse({"detail": _("Choose a service or a CI."), "code": "invalid"}, status=422)
     roots = maps.service_root_ids(service, visible)
