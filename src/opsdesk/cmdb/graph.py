@@ -9,6 +9,9 @@ compact arrays in memory takes a few tens of milliseconds. So each process keeps
   travels (``rules.IMPACT_DIRECTION``), “down” = what a CI depends on;
 - per CI: its organisation and application node; per CI: the services it supports.
 
+Cost: on the benchmark (144,000 CIs, 300,000 relations) a snapshot takes about 50 MB per process
+(130 MB at its peak while loading) and 3–5 s to load; the first impact read after a change pays the load.
+
 Freshness: every write that changes what the snapshot holds (relations, a CI's creation, organisation,
 application or services, an import) sets a new random token in ``core_number_sequence`` under
 ``cmdb.graph`` inside its transaction; a reader compares the committed token with its snapshot's (one
