@@ -116,6 +116,10 @@ def test_relations_and_impact(cmdb, world, client_for):
     users = l1.get(f"{BASE}/cis/{sw.pk}/impact/users", {"limit": 2}).json()
     assert len(users["items"]) == 2 and users["next_cursor"]
     assert all(u["organisation"]["id"] == world.city_a.pk for u in users["items"])
+    deps = l1.get(f"{BASE}/services/{world.erp.pk}/cis").json()
+    assert [c["name"] for c in deps["cis"]] == ["erp-app", "srv-01", "sw-01"]
+    error_of(l1.get(f"{BASE}/services/99999/cis"), 404)
+    error_of(client_for(world.requester).get(f"{BASE}/services/{world.erp.pk}/cis"), 403)
     relations = l1.get(f"{BASE}/cis/{srv.pk}/relations").json()["items"]
     assert {r["direction"] for r in relations} == {"in", "out"}
     rid = next(r["id"] for r in relations if r["kind"] == "runs_on")

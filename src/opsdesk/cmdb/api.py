@@ -19,7 +19,7 @@ from pydantic import Field
 from opsdesk.accounts.models import Organisation, User
 from opsdesk.api.references import resolve
 from opsdesk.audit.models import AuditEntry
-from opsdesk.catalog.models import ApplicationNode
+from opsdesk.catalog.models import ApplicationNode, Service
 from opsdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from opsdesk.core.pagination import clamp_limit
 
@@ -39,6 +39,7 @@ from .schemas import (
     CIUpdateIn,
     HistoryEntryOut,
     HistoryPage,
+    ImpactedCIOut,
     ImpactedUserOut,
     ImpactedUserPage,
     ImpactOut,
@@ -285,3 +286,27 @@ def ci_impact_users(request: HttpRequest, ci_id: int, cursor: str | None = None,
         ImpactedUserOut(id=u.pk, username=u.username, display_name=u.display_name,
                         organisation=Ref(id=u.organisation_id, label=str(u.organisation)) if u.organisation_id else None)
         for u in rows], next_cursor=next_cursor)
+
+
+class ServiceDependenciesOut(Schema):
+    service: Ref
+    cis: list[ImpactedCIOut]
+    hidden_count: int = Field(description="CIs it depends on in organisations you may not see.")
+
+
+@router.get("/services/{service_id}/cis", response=ServiceDependenciesOut,
+            summary="Every CI a service depends on: those linked to it or to its application, and all below them")
+def service_dependencies(request: HttpRequest, service_id: int, limit: int = 1000) -> ServiceDependenciesOut:
+    user = _actor(request)
+    _require_staff(user)
+    service = Service.objects.filter(pk=service_id).first()
+    if service is None:
+        raise NotFound(_("There is no such service."))
+    deps = selectors.service_dependencies(user=user, service=service, limit=max(0, min(limit, 5000)))
+    return ServiceDependenciesOut(
+        service=Ref(id=service.pk, label=service.display_name),
+        cis=[ImpactedCIOut(id=i.ci.pk, name=i.ci.name, ci_class=i.ci.ci_class.code,
+                           organisation=Ref(id=i.ci.organisation_id, label=str(i.ci.organisation)),
+                           state=i.ci.state, depth=i.depth, via=i.via_id) for i in deps.cis],
+        hidden_count=deps.hidden_count,
+    )
