@@ -152,3 +152,13 @@ def test_export_holds_the_filtered_visible_list_with_attributes(cmdb, world):
     everything = export_cis(user=world.l2)
     names = [r[1] for r in load_workbook(io.BytesIO(everything), read_only=True).worksheets[0].iter_rows(values_only=True)]
     assert set(names[1:]) == {"a-srv", "a-sw", "b-srv"}
+
+
+def test_a_missing_required_attribute_is_a_bad_row(cmdb, world):
+    from opsdesk.cmdb import services
+
+    services.attribute_define(actor=world.admin, ci_class=cmdb.classes["server"], code="rack_position",
+                              name="机位", name_en="Rack position", type="text", required=True)
+    result = ci_import(actor=world.admin, file=sheet(GOOD[0]), mapping=MAPPING, dry_run=False)
+    assert [(e.row, e.message) for e in result.errors] == [(2, "“Rack position” is required.")]
+    assert not ConfigurationItem.objects.exists()
