@@ -1,8 +1,8 @@
 """Every read of the CMDB, scoped to the reader (``visible_to``), and impact analysis.
 
-Impact analysis (``impact_of``) walks the relation graph breadth first with one batched ``IN`` query per
-level and direction, keeping a set of visited CIs: it terminates on cyclic graphs and runs the same on
-SQLite and PostgreSQL (see ``bench/cmdb`` for its figures on 100,000 CIs and 300,000 relations).
+Impact analysis (``impact_of``) walks the relation graph held in memory by ``graph.py`` (condensed into
+strongly connected components, reloaded after each change), visiting each CI once: it terminates on cyclic
+graphs and runs the same on SQLite and PostgreSQL (``bench/cmdb``: 100,000 CIs, 300,000 relations).
 """
 
 from __future__ import annotations
@@ -337,14 +337,6 @@ def ci_transitions(*, user: User, ci: ConfigurationItem) -> list:
 
 
 # Impact -----------------------------------------------------------------------------------------
-
-BATCH = 5000  # ids per IN list (SQLite's limit is far above; keeps statements small)
-
-
-def _chunks(ids: list[int], size: int = BATCH) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
-
 
 def impacted_ci_ids(start_ids: Iterable[int], *, max_depth: int | None = None,
                     downward: bool = False) -> dict[int, tuple[int, int | None]]:
