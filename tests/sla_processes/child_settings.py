@@ -14,5 +14,5 @@ from opsdesk.core.management.commands.scheduler import DEFAULT_PERIODIC_TASKS
 OPSDESK_PERIODIC_TASKS = {path: 2 for path in DEFAULT_PERIODIC_TASKS if path.startswith("opsdesk.sla.")}
 # Longer than the queue takes to drain (a firing still waiting in the queue is enqueued again after the
 # lease), shorter than the test's deadline (the killed worker's firing is recovered only after it).
-OPSDESK_SLA_FIRING_LEASE_SECONDS = int(os.environ.get("OPSDESK_SLA_FIRING_LEASE_SECONDS", "45"))
+OPSDESK_SLA_FIRING_LEASE_SECONDS = int(os.environ.get("OPSDESK_SLA_FIRING_LEASE_SECONDS", "30"))
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
