@@ -29,6 +29,7 @@ BEFORE_INCIDENTS: list[str] = [
 ]
 AFTER_INCIDENTS: list[str] = [
     "opsdesk.cmdb.demo.seed_demo",
+    "opsdesk.sla.demo.settle_demo_history",
 ]
 DEFAULT_INCIDENTS = 300
 DEFAULT_SEED = 20261127

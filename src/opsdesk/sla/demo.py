@@ -6,6 +6,8 @@ management system in the group's standard calendar, the ERP and mail in each org
 and group lead) and 100 % (also the incident managers). Operational targets for the city L1 groups and
 the provincial L2 groups. Runs after the calendars and the catalogue and before the incidents, whose
 clocks then start and stop at the moments the stories play them (each step runs under ``clock.frozen_at``).
+``settle_demo_history`` runs after the incidents: the thresholds the history passed count as fired, so the
+scheduler's first tick does not notify about them all at once.
 """
 
 from __future__ import annotations
@@ -58,3 +60,9 @@ def seed_demo(*, now: dt.datetime, rng: random.Random) -> None:
             services.operational_target_save(actor=admin, group=group, priority=None, target_minutes=240)
         for group in SupportGroup.objects.filter(line="l2"):
             services.operational_target_save(actor=admin, group=group, priority=None, target_minutes=960)
+
+
+def settle_demo_history(*, now: dt.datetime, rng: random.Random) -> None:
+    """Record every threshold the sixty days of history passed before ``now`` as already fired, with no
+    notification, email or audit entry (``services.clocks_settle_history``)."""
+    services.clocks_settle_history(now)

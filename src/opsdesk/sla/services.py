@@ -10,6 +10,8 @@ The clocks are stored (``IncidentClock``) and changed only here:
   calendar or agreement correction), the change audited as old due → new due.
 * ``thresholds_enqueue_due`` (the scheduler's pass) and ``threshold_fire`` (the task): see their docstrings
   for how each threshold fires exactly once.
+* ``clocks_settle_history``: the demo loader records the thresholds its history passed as already fired
+  (no notification), so the scheduler's first pass does not act on weeks-old thresholds.
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ from opsdesk.accounts.roles import Role
 from opsdesk.audit.models import AuditEntry
 from opsdesk.audit.services import audit_record
 from opsdesk.calendars import businesstime
-from opsdesk.calendars import selectors as calendar_selectors
 from opsdesk.calendars.models import BusinessCalendar
-from opsdesk.calendars.selectors import calendar_for_organisation, calendar_spec
+from opsdesk.calendars.selectors import calendar_for_organisation, calendar_spec, calendar_spec_of
 from opsdesk.catalog.models import Service
 from opsdesk.core import clock
 from opsdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -280,11 +281,8 @@ def spec_of(c: IncidentClock) -> businesstime.CalendarSpec:
     """The clock's calendar spec; with the calendar row already loaded (lists prefetch it) and its spec
     current in the calendars cache, without a query."""
     calendar = c._state.fields_cache.get("calendar")
-    stamp = getattr(calendar, "stamp", None)
-    if stamp is not None:
-        cached = calendar_selectors._specs.get(c.calendar_id)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
+    if calendar is not None:
+        return calendar_spec_of(calendar)
     return calendar_spec(c.calendar_id)
 
 
@@ -411,6 +409,8 @@ def incident_changed(*, incident: Incident, before: dict[str, Any], now: dt.date
         _span_close(incident, now)
         if incident.assigned_group_id:
             _span_open(incident, incident.assigned_group_id, now)
+    else:
+        _spans_pause_or_resume(incident, before, now)
     if _ref_id(before.get("service")) != incident.service_id or before.get("priority") != incident.priority:
         # Another agreement or another target: replay the record's history against it (rare, exact).
         _clocks_rebuild(incident, now)
@@ -434,6 +434,39 @@ def _ola_for(group_id: int, priority: int) -> OperationalTarget | None:
     return targets.get(priority) or targets.get(None)
 
 
+def _span_pause_reasons(incident: Incident) -> frozenset[str]:
+    """The pending reasons that pause the record's group spans: those of its service's agreement (none when
+    the service has no active agreement), as for the resolution clock."""
+    agreement = agreement_for_service(incident.service)
+    return agreement.pause_reasons if agreement is not None and agreement.is_active else frozenset()
+
+
+def _pauses(incident: Incident, pause_reasons: frozenset[str], until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The stretches up to ``until`` the record spent pending for one of ``pause_reasons`` (from its history)."""
+    if not pause_reasons:
+        return []
+    out: list[tuple[dt.datetime, dt.datetime]] = []
+    for part in segments(ClockKind.RESOLUTION, state_history(incident), pause_reasons, until=until):
+        if part.status == PAUSED and (part.end or until) > part.start:
+            out.append((part.start, part.end or until))
+    return out
+
+
+def _span_counted(span: GroupSpan, pauses: list[tuple[dt.datetime, dt.datetime]], until: dt.datetime) -> int:
+    """Business seconds of ``span`` from its start to ``until``, less the stretches it was paused."""
+    spec = calendar_spec(span.calendar_id)
+    counted = businesstime.business_seconds_between(spec, span.started_at, until)
+    for start, end in pauses:
+        start, end = max(start, span.started_at), min(end, until)
+        if end > start:
+            counted -= businesstime.business_seconds_between(spec, start, end)
+    return max(0, counted)
+
+
+def _is_paused(state: str, pending_reason: str, pause_reasons: frozenset[str]) -> bool:
+    return state == "pending" and (pending_reason or "") in pause_reasons
+
+
 def _span_open(incident: Incident, group_id: int, now: dt.datetime) -> None:
     target = _ola_for(group_id, incident.priority)
     if target is None:
@@ -442,19 +475,47 @@ def _span_open(incident: Incident, group_id: int, now: dt.datetime) -> None:
     if calendar is None:
         return
     seconds = target.target_minutes * 60
+    paused = _is_paused(incident.state, incident.pending_reason, _span_pause_reasons(incident))
     GroupSpan.objects.create(incident=incident, group_id=group_id, started_at=now, calendar=calendar,
                              target_seconds=seconds,
-                             due_at=businesstime.add_business_seconds(calendar_spec(calendar.pk), now, seconds))
+                             due_at=None if paused else businesstime.add_business_seconds(
+                                 calendar_spec(calendar.pk), now, seconds))
 
 
 def _span_close(incident: Incident, now: dt.datetime) -> None:
-    for span in GroupSpan.objects.filter(incident=incident, ended_at__isnull=True):
+    spans = list(GroupSpan.objects.filter(incident=incident, ended_at__isnull=True))
+    if not spans:
+        return
+    pauses = _pauses(incident, _span_pause_reasons(incident), now)
+    for span in spans:
         span.ended_at = now
         if span.calendar_id:
-            span.business_seconds = max(0, businesstime.business_seconds_between(
-                calendar_spec(span.calendar_id), span.started_at, now))
+            span.business_seconds = _span_counted(span, pauses, now)
             span.met = span.target_seconds is None or span.business_seconds <= span.target_seconds
         span.save()
+
+
+def _spans_pause_or_resume(incident: Incident, before: dict[str, Any], now: dt.datetime) -> None:
+    """An open span has no due time while the record is pending for a reason its agreement names; when the
+    record resumes, the span is due when the rest of its target has been counted from now."""
+    reasons = _span_pause_reasons(incident)
+    was = _is_paused(before.get("state") or "", before.get("pending_reason") or "", reasons)
+    now_paused = _is_paused(incident.state, incident.pending_reason, reasons)
+    if was == now_paused:
+        return
+    spans = list(GroupSpan.objects.filter(incident=incident, ended_at__isnull=True, calendar__isnull=False,
+                                          target_seconds__isnull=False))
+    if not spans:
+        return
+    pauses = _pauses(incident, reasons, now) if not now_paused else []
+    for span in spans:
+        if now_paused:
+            span.due_at = None
+        else:
+            left = span.target_seconds - _span_counted(span, pauses, now)
+            span.due_at = (businesstime.add_business_seconds(calendar_spec(span.calendar_id), now, left) if left > 0
+                           else now)
+        span.save(update_fields=["due_at"])
 
 
 # Rebuilding from history ------------------------------------------------------------------------
@@ -567,6 +628,76 @@ def incident_clocks_recompute(*, actor: User, incident: Incident | str) -> dict[
 # Thresholds ---------------------------------------------------------------------------------------
 
 
+def _due_clocks(now: dt.datetime) -> list[IncidentClock]:
+    """Up to ``PASS_BATCH`` clocks whose next threshold has passed, locked (others' locked ones skipped)."""
+    return list(IncidentClock.objects.select_for_update(skip_locked=True, of=("self",)).select_related("calendar")
+                .filter(next_threshold_at__lte=now).order_by("next_threshold_at")[:PASS_BATCH])
+
+
+def _thresholds_reached(due: list[IncidentClock], now: dt.datetime) -> tuple[
+        list[ThresholdFiring], dict[int, list[int]], dict[int, set[int]]]:
+    """The firings (unsaved, ``queued``) of every threshold of ``due`` reached by ``now`` and not yet
+    recorded, with each agreement's percents and each clock's recorded percents (the new ones added)."""
+    percents_by_agreement: dict[int, list[int]] = {}
+    fired_by_clock: dict[int, set[int]] = {c.pk: set() for c in due}
+    for clock_id, percent in ThresholdFiring.objects.filter(clock_id__in=list(fired_by_clock)) \
+            .values_list("clock_id", "percent"):
+        fired_by_clock[clock_id].add(percent)
+    firings: list[ThresholdFiring] = []
+    for c in due:
+        if c.agreement_id not in percents_by_agreement:
+            percents_by_agreement[c.agreement_id] = _percents(c.agreement_id)
+        fired = fired_by_clock[c.pk]
+        spec = spec_of(c)
+        for percent in percents_by_agreement[c.agreement_id]:
+            if percent in fired:
+                continue
+            needed = percent_seconds(c.target_seconds, percent) - c.consumed_seconds
+            reached = (businesstime.add_business_seconds(spec, c.running_since, needed)
+                       if needed > 0 and c.running_since is not None else c.running_since or now)
+            if reached > now:
+                break
+            firings.append(ThresholdFiring(clock=c, percent=percent, reached_at=reached))
+            fired.add(percent)
+    return firings, percents_by_agreement, fired_by_clock
+
+
+def clocks_settle_history(now: dt.datetime) -> int:
+    """Record every threshold reached before ``now`` as already fired, without acting on it: for a database
+    whose history was written all at once (the demo's sixty days of incidents), so that the scheduler's
+    first pass does not notify, email and audit, all dated today, thresholds passed weeks ago.
+
+    Like ``thresholds_enqueue_due`` it finds the clocks whose ``next_threshold_at`` has passed and inserts a
+    ``ThresholdFiring`` per threshold reached, but ``done`` (``fired_at`` its ``reached_at``, never enqueued);
+    a clock whose 100 % was reached gets its ``breached_at`` (the moment it was reached); each clock's next
+    threshold moves on. No notification, no email, no audit entry: nothing happened at ``now`` that a
+    person did or should hear of (entries dated in the past would also break the audit chain's time
+    order). Afterwards ``thresholds_enqueue_due(now)`` finds nothing due. Returns the firings recorded.
+    Not for a live installation: there a reached threshold must reach its people (the scheduler's pass).
+    """
+    recorded = 0
+    while True:
+        with transaction.atomic():
+            due = _due_clocks(now)
+            firings, percents_by_agreement, fired_by_clock = _thresholds_reached(due, now)
+            breached: list[IncidentClock] = []
+            for firing in firings:
+                firing.status, firing.fired_at = FiringStatus.DONE, firing.reached_at
+                c = firing.clock
+                if firing.percent >= BREACH and c.breached_at is None:
+                    c.breached_at = firing.reached_at
+                    breached.append(c)
+            ThresholdFiring.objects.bulk_create(firings, ignore_conflicts=True)
+            IncidentClock.objects.bulk_update(breached, ["breached_at"], batch_size=200)
+            for c in due:
+                _plan(c, now, percents_by_agreement[c.agreement_id], fired_by_clock[c.pk])
+            _save_plans(due)
+            recorded += len(firings)
+        if len(due) < PASS_BATCH:
+            break
+    return recorded
+
+
 def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
     """The scheduler's pass: record every threshold reached by ``now`` and enqueue the task that acts on it.
 
@@ -593,30 +724,8 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
     now = now or clock.now()
     while True:
         with transaction.atomic():
-            due = list(IncidentClock.objects.select_for_update(skip_locked=True, of=("self",))
-                       .select_related("calendar").filter(next_threshold_at__lte=now).order_by("next_threshold_at")[:PASS_BATCH])
-            percents_by_agreement: dict[int, list[int]] = {}
-            fired_by_clock: dict[int, set[int]] = {c.pk: set() for c in due}
-            for clock_id, percent in ThresholdFiring.objects.filter(clock_id__in=list(fired_by_clock)) \
-                    .values_list("clock_id", "percent"):
-                fired_by_clock[clock_id].add(percent)
-            firings: list[ThresholdFiring] = []
-            for c in due:
-                if c.agreement_id not in percents_by_agreement:
-                    percents_by_agreement[c.agreement_id] = _percents(c.agreement_id)
-                percents = percents_by_agreement[c.agreement_id]
-                fired = fired_by_clock[c.pk]
-                spec = spec_of(c)
-                for percent in percents:
-                    if percent in fired:
-                        continue
-                    needed = percent_seconds(c.target_seconds, percent) - c.consumed_seconds
-                    reached = (businesstime.add_business_seconds(spec, c.running_since, needed)
-                               if needed > 0 and c.running_since is not None else c.running_since or now)
-                    if reached > now:
-                        break
-                    firings.append(ThresholdFiring(clock=c, percent=percent, reached_at=reached))
-                    fired.add(percent)
+            due = _due_clocks(now)
+            firings, percents_by_agreement, fired_by_clock = _thresholds_reached(due, now)
             ThresholdFiring.objects.bulk_create(firings, ignore_conflicts=True)
             for c in due:
                 _plan(c, now, percents_by_agreement[c.agreement_id], fired_by_clock[c.pk])
