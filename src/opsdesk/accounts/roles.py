@@ -21,6 +21,7 @@ class Role(models.TextChoices):
     ENGINEER_L3 = "engineer_l3", _("L3 engineer")
     INCIDENT_MANAGER = "incident_manager", _("Incident manager")
     AUDITOR = "auditor", _("Auditor")
+    CONFIGURATION_MANAGER = "configuration_manager", _("Configuration manager")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -38,11 +39,17 @@ class Permission:
     ROUTING_MANAGE = "routing.manage"  # maintain category routing rules
     AUDIT_READ = "audit.read"  # read the audit trail
     ADMINISTER = "admin.manage"  # users, groups, organisations, catalogues
+    CMDB_VIEW = "cmdb.view"  # read CIs, their relations, maps and impact (in the organisation scope)
+    CMDB_WRITE = "cmdb.write"  # create and edit CIs, relations, lifecycle and custody (in the organisation scope)
+    CMDB_CONFIGURE = "cmdb.configure"  # CI classes, attributes, relation rules, Excel import
 
 
 P = Permission
-_STAFF_READ = {P.INCIDENT_VIEW, P.INCIDENT_INTERNAL}
-_ENGINEER = _STAFF_READ | {P.INCIDENT_WORK, P.INCIDENT_REPORT}
+# Every staff role reads the CMDB; engineers, incident managers, configuration managers and administrators
+# change CIs; only configuration managers and administrators define the CMDB's classes, rules and imports.
+# The service desk reads CIs (and picks them as an incident's affected CIs) but does not change them.
+_STAFF_READ = {P.INCIDENT_VIEW, P.INCIDENT_INTERNAL, P.CMDB_VIEW}
+_ENGINEER = _STAFF_READ | {P.INCIDENT_WORK, P.INCIDENT_REPORT, P.CMDB_WRITE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.REQUESTER: frozenset({P.INCIDENT_REPORT}),
@@ -58,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _ENGINEER | {P.INCIDENT_RECORD, P.INCIDENT_DISPATCH, P.INCIDENT_CLOSE, P.INCIDENT_MAJOR}
     ),
     Role.AUDITOR: frozenset(_STAFF_READ | {P.AUDIT_READ}),
+    Role.CONFIGURATION_MANAGER: frozenset(_STAFF_READ | {P.CMDB_WRITE, P.CMDB_CONFIGURE}),
     Role.ADMINISTRATOR: frozenset(
         _ENGINEER
         | {
@@ -68,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.ROUTING_MANAGE,
             P.AUDIT_READ,
             P.ADMINISTER,
+            P.CMDB_CONFIGURE,
         }
     ),
 }

@@ -413,7 +413,7 @@ def ci_import(*, actor: User, file: IO[bytes] | Any, mapping: ImportMapping | di
     unless the actor administers the CMDB.
     """
     if not rules.can_configure(actor):
-        raise PermissionDenied(_("Only administrators may import CIs."))
+        raise PermissionDenied(_("Only configuration managers and administrators may import CIs."))
     mapping = ImportMapping.parse(mapping)
     headers, rows, title, workbook = _read(file, mapping.sheet)
     try:

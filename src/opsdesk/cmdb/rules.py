@@ -1,13 +1,19 @@
 """Pure decisions about the CMDB: who may read and write CIs, how a value of each attribute type is read
 and checked, and in which direction each relation kind carries a failure.
 
-Permissions (documented rule; there are no ``cmdb.*`` permission codes yet):
+Permissions (``opsdesk.accounts.roles``; each held per organisation, for that organisation and, by default, those
+below it):
 
-- read a CI: staff who hold ``incident.internal`` in the CI's organisation (their own organisation and
-  those below it, per their role grants); administrators everything; requesters nothing;
-- write a CI (create, edit, relate, lifecycle, custody): ``admin.manage`` or ``incident.work`` in the
-  CI's organisation scope; auditors (read-only) never;
-- define classes, attributes and relation rules, and import from Excel: ``admin.manage``.
+- ``cmdb.view`` — read CIs, relations, maps and impact of the organisations in scope: every staff role (service
+  desk, engineers, incident and configuration managers, category administrators, auditors, administrators);
+  requesters and organisation viewers nothing;
+- ``cmdb.write`` — create and edit CIs, relate them, move them through their lifecycle, record custody, in the
+  organisations in scope: engineers L1–L3, incident managers, configuration managers, administrators (not the
+  service desk, which reads and picks CIs; auditors are read-only);
+- ``cmdb.configure`` — define classes, attributes and relation rules, and import from Excel (the rows still
+  need ``cmdb.write`` in their organisation): configuration managers and administrators;
+- an incident's affected CIs are part of the incident: whoever may edit the incident or log work on it links
+  the CIs they can read (``cmdb.view``).
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ from .choices import AttributeType, IpVersion, RelationKind
 
 # Permissions -----------------------------------------------------------------------------------
 
-READ_PERMISSION = P.INCIDENT_INTERNAL
-WRITE_PERMISSIONS = (P.ADMINISTER, P.INCIDENT_WORK)
+READ_PERMISSION = P.CMDB_VIEW
+WRITE_PERMISSION = P.CMDB_WRITE
+CONFIGURE_PERMISSION = P.CMDB_CONFIGURE
 
 
 def readable_organisation_ids(user: User) -> frozenset[int]:
@@ -39,10 +46,7 @@ def readable_organisation_ids(user: User) -> frozenset[int]:
 
 
 def writable_organisation_ids(user: User) -> frozenset[int]:
-    ids: set[int] = set()
-    for permission in WRITE_PERMISSIONS:
-        ids |= organisation_ids_where(user, permission)
-    return frozenset(ids)
+    return organisation_ids_where(user, WRITE_PERMISSION)
 
 
 def can_view(user: User, organisation_id: int | None) -> bool:
@@ -50,12 +54,12 @@ def can_view(user: User, organisation_id: int | None) -> bool:
 
 
 def can_write(user: User, organisation_id: int | None) -> bool:
-    return organisation_id is not None and organisation_id in writable_organisation_ids(user)
+    return holds_in(user, WRITE_PERMISSION, organisation_id)
 
 
 def can_configure(user: User) -> bool:
     """Define classes, attributes and relation rules; import sheets."""
-    return user.is_superuser or user.holds(P.ADMINISTER)
+    return user.is_superuser or user.holds(CONFIGURE_PERMISSION)
 
 
 # Impact direction ---------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def _fail(field: str, message: str) -> ValidationFailed:
 
 def _require_configure(actor: User) -> None:
     if not rules.can_configure(actor):
-        raise PermissionDenied(_("Only administrators may change the CMDB's classes, attributes and rules."))
+        raise PermissionDenied(_("Only configuration managers and administrators may change the CMDB's classes, attributes and rules."))
 
 
 def _require_write(actor: User, organisation_id: int | None) -> None:

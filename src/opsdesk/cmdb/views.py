@@ -93,7 +93,7 @@ def class_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not can_configure:
-            return _forbidden(request, _("Only administrators define CI classes."))
+            return _forbidden(request, _("Only configuration managers and administrators define CI classes."))
         if form.is_valid():
             try:
                 ci_class = services.ci_class_create(actor=request.user, **form.service_arguments())
@@ -124,7 +124,7 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not can_configure:
-            return _forbidden(request, _("Only administrators define attributes."))
+            return _forbidden(request, _("Only configuration managers and administrators define attributes."))
         if form.is_valid():
             try:
                 services.attribute_define(actor=request.user, ci_class=ci_class, **form.service_arguments())
@@ -150,7 +150,7 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
 def class_edit(request: HttpRequest, class_id: int) -> HttpResponse:
     ci_class = _class_or_404(class_id)
     if not rules.can_configure(request.user):
-        return _forbidden(request, _("Only administrators define CI classes."))
+        return _forbidden(request, _("Only configuration managers and administrators define CI classes."))
     form = CIClassEditForm(request.POST, prefix="class")
     if form.is_valid():
         try:
@@ -172,7 +172,7 @@ def class_edit(request: HttpRequest, class_id: int) -> HttpResponse:
 def attribute_edit(request: HttpRequest, class_id: int, attribute_id: int) -> HttpResponse:
     ci_class = _class_or_404(class_id)
     if not rules.can_configure(request.user):
-        return _forbidden(request, _("Only administrators define attributes."))
+        return _forbidden(request, _("Only configuration managers and administrators define attributes."))
     attribute = next((a.definition for a in selectors.class_attributes(ci_class)
                       if a.definition.pk == attribute_id and not a.inherited), None)
     if attribute is None:
@@ -613,7 +613,7 @@ def _key_targets(ci_class: CIClass) -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     if not rules.can_configure(request.user):
-        return _forbidden(request, _("Only administrators import from Excel."))
+        return _forbidden(request, _("Only configuration managers and administrators import from Excel."))
     form = ImportUploadForm(request.POST or None, request.FILES or None,
                             initial={"organisation": request.user.organisation_id})
     if request.method == "POST":
@@ -675,7 +675,7 @@ def _import_context(state: dict[str, Any], form: Any, ci_class: CIClass, organis
 def import_map(request: HttpRequest) -> HttpResponse:
     """Map columns to attributes; "Preview" checks every row and writes nothing; "Import" writes all or nothing."""
     if not rules.can_configure(request.user):
-        return _forbidden(request, _("Only administrators import from Excel."))
+        return _forbidden(request, _("Only configuration managers and administrators import from Excel."))
     state = _import_state(request)
     if state is None:
         messages.info(request, _("Upload the sheet first."))

@@ -65,6 +65,8 @@ PEOPLE = (
     Person("desk2", "李娜", "hy-hq", (R.SERVICE_DESK,), "service desk agent"),
     Person("incident_manager", "陈刚", "hy-hq", (R.INCIDENT_MANAGER,), "incident manager: major incidents"),
     Person("auditor", "赵敏", "hy-hq", (R.AUDITOR,), "auditor: reads everything, changes nothing"),
+    Person("config_manager", "钱进", "hy-hq", (R.CONFIGURATION_MANAGER,),
+           "configuration manager: CI classes, attributes, relation rules, imports, every CI"),
     Person("l3", "周杰", "hy-hq", (R.ENGINEER_L3,), "L3 engineer, production system R&D (HQ)"),
     Person("l3_erp", "吴磊", "hy-hq", (R.ENGINEER_L3,), "L3 engineer, ERP R&D (HQ)"),
     Person("vendor_sap", "孙浩", "hy-hq", (R.ENGINEER_L3,), "vendor engineer (SAP support)"),
