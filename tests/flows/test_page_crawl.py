@@ -282,7 +282,6 @@ def test_every_api_list_answers_without_a_server_error(db, username: str) -> Non
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="reported: the SLA explanation link answers a bare fragment to a plain GET")
 def test_the_sla_explanation_link_opens_a_whole_page(db) -> None:
     client = _signed_in("desk", "en")
     queue = _Page()

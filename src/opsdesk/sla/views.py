@@ -118,7 +118,9 @@ def incident_explain(request: HttpRequest, number: str) -> HttpResponse:
     incident = _visible_incident(request, number)
     if not incident_rules.can_view_as_staff(request.user, incident):
         raise Http404(_("Incident %(number)s does not exist.") % {"number": number})
-    return render(request, "sla/_explain.html", {
+    # htmx swaps the fragment into the record; a plain GET (a new tab, no script) gets a whole page.
+    template = "sla/_explain.html" if request.htmx else "sla/explain.html"
+    return render(request, template, {
         "incident": incident, "explanation": selectors.incident_clock_explanation(incident)})
 
 
