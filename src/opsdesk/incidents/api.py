@@ -75,7 +75,7 @@ def incident_create(request: HttpRequest, payload: IncidentCreateIn) -> Incident
         category=resolve(Category, payload.category, "category"),
         impact=payload.impact,
         urgency=payload.urgency,
-        requester=resolve(_active_users(), payload.requester, "requester"),
+        requester=resolve(_active_users().select_related("organisation"), payload.requester, "requester"),
         channel=payload.channel or Channel.API,
         contact_name=payload.contact_name,
         contact_phone=payload.contact_phone,
@@ -86,6 +86,7 @@ def incident_create(request: HttpRequest, payload: IncidentCreateIn) -> Incident
         group=resolve(SupportGroup, payload.group, "group"),
         assignee=resolve(_active_users(), payload.assignee, "assignee"),
     )
+    incident._actor_is_watcher = False  # made a moment ago: nobody watches it yet (rules.is_watcher reads this)
     return incident_out(incident, actor)
 
 

@@ -344,7 +344,7 @@ def incident_create(
     incident.save()
     for upload in attachments:
         _store_attachment(incident, upload, actor)
-    sla_clocks.incident_clocks_start(incident=incident, now=now)
+    clocks = sla_clocks.incident_clocks_start(incident=incident, now=now)
     if incident.assigned_group_id:
         _notify_assignment(incident, actor)
     audit_record(actor=actor, action="incident.created", subject=incident, data={
@@ -352,7 +352,18 @@ def incident_create(
         "routed": group is None and incident.assigned_group_id is not None,
         "attachments": [a.name for a in incident.attachments.all()] if attachments else [],
     })
+    _prefetch_clocks(incident, clocks)
     return incident
+
+
+def _prefetch_clocks(incident: Incident, clocks: list[Any]) -> None:
+    """Keep the clocks just started as if prefetched, so rendering the new record (``sla_summary`` reads
+    ``incident.sla_clocks.all()``) does not select them again. Any later write through the related manager or
+    ``refresh_from_db`` drops them, as with a real prefetch."""
+    prefetched = incident.sla_clocks.all()
+    prefetched._result_cache = clocks
+    prefetched._prefetch_done = True
+    incident._prefetched_objects_cache = {"sla_clocks": prefetched}
 
 
 @transaction.atomic
