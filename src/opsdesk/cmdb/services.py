@@ -821,3 +821,33 @@ def incident_cis_add(*, actor: User, incident: Incident, cis: Iterable[Configura
 def incident_cis_remove(*, actor: User, incident: Incident, cis: Iterable[ConfigurationItem]) -> list[ConfigurationItem]:
     """Remove affected CIs from the incident."""
     return _incident_links_change(actor, incident, None, [], list(cis))
+
+
+@transaction.atomic
+def incident_create_with_cis(*, actor: User, cis: Iterable[ConfigurationItem | int | str] = (),
+                             **fields: Any) -> Incident:
+    """Record an incident and link its affected CIs in one transaction: the one write path of the record form.
+
+    ``fields`` are ``incidents.services.incident_create``'s. The CIs (objects or ids) are checked first — each
+    must exist and be readable by the actor, else ``ValidationFailed`` on ``cis`` naming it — and the link is
+    made as ``incident_cis_set`` makes it (the actor must be allowed to change the new incident). Any refusal,
+    of the incident or of a CI, leaves nothing behind.
+    """
+    from opsdesk.incidents.services import incident_create
+
+    wanted: list[int] = []
+    for item in cis:
+        raw = item.pk if isinstance(item, ConfigurationItem) else item
+        if not str(raw).strip().isdigit():
+            raise _fail("cis", _("“%(value)s” is not a CI: choose CIs from the list.") % {"value": raw})
+        if int(raw) not in wanted:
+            wanted.append(int(raw))
+    found = {ci.pk: ci for ci in ConfigurationItem.objects.filter(
+        pk__in=wanted, organisation_id__in=sorted(rules.readable_organisation_ids(actor)))}
+    missing = [ci_id for ci_id in wanted if ci_id not in found]
+    if missing:
+        raise _fail("cis", _("CI %(id)s does not exist.") % {"id": missing[0]})
+    incident = incident_create(actor=actor, **fields)
+    if wanted:
+        _incident_links_change(actor, incident, [found[ci_id] for ci_id in wanted], [], [])
+    return incident

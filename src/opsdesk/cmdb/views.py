@@ -281,10 +281,14 @@ def ci_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def ci_options(request: HttpRequest) -> HttpResponse:
-    """Search CIs by name for a picker (relations, the incident panel): <option>s."""
+    """Search CIs by name for a picker (relations, the incident panel): <option>s. A multiple picker (the record
+    form's affected CIs) sends its chosen ``cis`` along: they come first, still chosen, and the matches after them."""
     q = request.GET.get("ci_q", "").strip() or request.GET.get("q", "").strip()
-    rows = list(selectors.ci_list(user=request.user, filters=selectors.CIFilter(q=q))[:30]) if q else []
-    return render(request, "cmdb/_ci_options.html", {"rows": rows, "q": q})
+    chosen_ids = [int(v) for v in request.GET.getlist("cis") if v.strip().isdigit()]
+    chosen = list(selectors.ci_list(user=request.user).filter(pk__in=chosen_ids)) if chosen_ids else []
+    rows = list(selectors.ci_list(user=request.user, filters=selectors.CIFilter(q=q))
+                .exclude(pk__in=[ci.pk for ci in chosen])[:30]) if q else []
+    return render(request, "cmdb/_ci_options.html", {"rows": rows, "q": q, "chosen": chosen})
 
 
 # CI detail ---------------------------------------------------------------------------------------

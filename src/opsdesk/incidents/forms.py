@@ -46,6 +46,27 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class IdListField(forms.Field):
+    """Several record ids chosen in a picker (``<select multiple>``); the service checks each one exists."""
+
+    widget = forms.SelectMultiple
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        items = value if isinstance(value, (list, tuple)) else [value]
+        ids: list[int] = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            if not text.isdigit():
+                raise forms.ValidationError(_("Choose from the list."), code="invalid")
+            if int(text) not in ids:
+                ids.append(int(text))
+        return ids
+
+
 class NamedChoiceField(forms.ModelChoiceField):
     """Shows organisations, groups and catalogue entries in the reader's language."""
 
@@ -153,10 +174,12 @@ class RecordForm(ReportForm):
     priority_reason = forms.CharField(label=_("Reason for another priority"), max_length=300, required=False)
     group = _group_field(required=False, label=_("Dispatch to group"))
     assignee = _assignee_field()
+    cis = IdListField(label=_("Affected CIs"), required=False,
+                      help_text=_("Search, then choose one or more CIs (Ctrl or ⌘ to choose several)."))
 
     field_order = ["requester", "channel", "service", "category", "title", "description", "occurred_at",
                    "contact_name", "contact_phone", "contact_email", "impact", "urgency", "priority",
-                   "priority_reason", "group", "assignee", "attachments"]
+                   "priority_reason", "group", "assignee", "cis", "attachments"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

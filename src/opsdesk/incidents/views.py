@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_POST
 from opsdesk.accounts import selectors as account_selectors
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.catalog import selectors as catalog_selectors
+from opsdesk.cmdb import selectors as cmdb_selectors
+from opsdesk.cmdb import services as cmdb_services
 from opsdesk.core.errors import DomainError, NotFound, StaleVersion, ValidationFailed
 from opsdesk.ui.form_errors import add_domain_error
 from opsdesk.ui.timeline import build_timeline
@@ -416,13 +418,16 @@ def portal_new(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/portal_new.html", {"form": form})
 
 
-def _record_context(form: RecordForm) -> dict[str, Any]:
+def _record_context(form: RecordForm, user: Any) -> dict[str, Any]:
     chosen = form["requester"].value()
     options = list(account_selectors.user_list(user=None)[:50])
     if chosen and str(chosen).isdigit() and all(str(u.pk) != str(chosen) for u in options):
         options = list(account_selectors.user_list(user=None).filter(pk=int(chosen))) + options
+    chosen_cis = [str(v) for v in (form["cis"].value() or []) if str(v).isdigit()]
+    ci_options = list(cmdb_selectors.ci_list(user=user).filter(pk__in=chosen_cis)) if chosen_cis else []
     return {"form": form, "requester_options": options, "chosen_requester": str(chosen or ""),
-            "computed_priority": _computed_priority(form["impact"].value(), form["urgency"].value())}
+            "computed_priority": _computed_priority(form["impact"].value(), form["urgency"].value()),
+            "ci_options": ci_options}
 
 
 @login_required
@@ -433,14 +438,16 @@ def incident_new(request: HttpRequest) -> HttpResponse:
         form = RecordForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                incident = services.incident_create(actor=request.user, **form.service_arguments())
+                # One write path: the incident and its affected CIs are recorded together, or nothing is.
+                incident = cmdb_services.incident_create_with_cis(actor=request.user, cis=form.cleaned_data["cis"],
+                                                                  **form.service_arguments())
             except DomainError as error:
                 add_domain_error(form, error)
-                return render(request, "incidents/new.html", _record_context(form), status=error.status)
+                return render(request, "incidents/new.html", _record_context(form, request.user), status=error.status)
             messages.success(request, _("Recorded as %(number)s.") % {"number": incident.number})
             return redirect("ui:incident_detail", number=incident.number)
-        return render(request, "incidents/new.html", _record_context(form), status=422)
-    return render(request, "incidents/new.html", _record_context(RecordForm()))
+        return render(request, "incidents/new.html", _record_context(form, request.user), status=422)
+    return render(request, "incidents/new.html", _record_context(RecordForm(), request.user))
 
 
 # Small pieces the forms load as the user types (htmx) ---------------------------------------------
