@@ -520,7 +520,7 @@ def _write(actor: User, rows: list[_Row], existing: dict[int, ConfigurationItem]
             AttributeValue.objects.bulk_create(values, batch_size=2000)
     except Exception as error:  # IntegrityError: a concurrent write took a unique value
         raise Conflict(_("A unique value was just taken by another CI; check the sheet again.")) from error
-    graph.touch()
+    graph.touch(ci_ids=[ci.pk for ci in created] + [ci.pk for ci, _c in changed])  # a large one: readers reload
     history = []
     for ci in created:
         fields = {k: v for k, v in services.snapshot(ci).items() if v not in (None, "", False)}

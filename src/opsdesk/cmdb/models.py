@@ -274,3 +274,25 @@ class IncidentCI(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} → {self.ci_id}"
+
+
+class GraphChange(models.Model):
+    """One change to what the in-memory impact graph holds (``cmdb/graph.py``), written in the changing transaction.
+
+    ``generation`` counts changes (the writers queue on one counter row, so generations commit in order);
+    ``token`` is random, so a reader can tell a rolled-back generation from a later one reusing its number.
+    A reader holding generation *n* re-reads only the CIs and CI pairs named by the changes after *n*.
+    """
+
+    generation = models.BigIntegerField(primary_key=True)
+    token = models.BigIntegerField()
+    ci_ids = models.JSONField(default=list, blank=True)  # CIs whose organisation, application or services changed
+    pairs = models.JSONField(default=list, blank=True)  # [a, b]: CI pairs whose relations changed
+    full = models.BooleanField(default=False)  # too much changed (an import): readers reload everything
+
+    class Meta:
+        verbose_name = _("impact graph change")
+        verbose_name_plural = _("impact graph changes")
+
+    def __str__(self) -> str:
+        return str(self.generation)

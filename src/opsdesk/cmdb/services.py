@@ -513,7 +513,7 @@ def ci_create(
     _sync_attribute_values(ci, specs)
     linked = _services(services)
     CIService.objects.bulk_create([CIService(ci=ci, service=s) for s in linked])
-    graph.touch()
+    graph.touch(ci_ids=[ci.pk])
     fields = {k: v for k, v in snapshot(ci).items() if v not in (None, "", False)}
     fields["class"] = {"id": ci_class.pk, "label": ci_class.code}
     fields["state"] = state
@@ -627,7 +627,7 @@ def ci_update(*, actor: User, ci: ConfigurationItem | int, version: int | None =
     if any(k.startswith("attributes.") for k in changes):
         _sync_attribute_values(locked, specs)
     if {"organisation", "application", "services"} & set(changes):
-        graph.touch()
+        graph.touch(ci_ids=[locked.pk])
     locked.version += 1
     locked.updated_at = clock.now()
     locked.save()
@@ -734,7 +734,7 @@ def relation_create(*, actor: User, source: ConfigurationItem | int, target: Con
     except IntegrityError:
         raise Conflict(_("%(source)s is already “%(kind)s” %(target)s.")
                        % {"source": source_ci.name, "kind": RelationKind(kind).label, "target": target_ci.name})
-    graph.touch()
+    graph.touch(pairs=[(source_ci.pk, target_ci.pk)])
     _record_relation(actor, "ci.related", relation, source_ci, target_ci)
     return relation
 
@@ -758,7 +758,7 @@ def relation_delete(*, actor: User, relation: Relation | int) -> None:
     source, target = found.source, found.target
     found.delete()
     found.pk = relation_id
-    graph.touch()
+    graph.touch(pairs=[(source.pk, target.pk)])
     _record_relation(actor, "ci.unrelated", found, source, target)
 
 
