@@ -118,6 +118,18 @@ def restore(last_firing: int, redis_url: str) -> None:
         redis.Redis.from_url(redis_url).flushdb()
 
 
+def seeded_at():
+    """When the database was seeded: the due fraction holds at that moment (later, more clocks are due)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('bench_sla_meta') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute("SELECT max(seeded_at) FROM bench_sla_meta")
+        return cursor.fetchone()[0]
+
+
 def measure(runs: int, pass_path: str) -> dict:
     """In a child process with the backend's environment: time ``runs`` passes, restoring state before each."""
     setup_django()
@@ -128,7 +140,7 @@ def measure(runs: int, pass_path: str) -> dict:
     from opsdesk.core import clock
 
     run_pass = import_string(pass_path)
-    moment = clock.now()
+    moment = seeded_at() or clock.now()
     due, last_firing = take_snapshot(moment)
     timings, enqueued = [], []
     for _ in range(runs):
@@ -165,7 +177,7 @@ def explain() -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM {clock_table()} "
                        "WHERE next_threshold_at IS NOT NULL AND next_threshold_at <= %s "
-                       "ORDER BY next_threshold_at", [clock.now()])
+                       "ORDER BY next_threshold_at", [seeded_at() or clock.now()])
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
