@@ -23,10 +23,14 @@ a full reload, re-reads just the named CIs and pairs from the database and appli
 snapshot (copy on write: threads still reading the old one are undisturbed). Re-reading is idempotent, so a
 snapshot that already holds some of those changes is still right. Otherwise it reloads everything.
 
-Applying a change to the condensed graph: a new edge between components that does not close a cycle adds a
-successor; a removed edge between components drops the successor unless another edge still links them. An
-edge that closes a cycle, or one removed inside a component (which may split), recomputes the components
-from the adjacency already in memory (no database read; about a second at 100,000 CIs instead of 3–5 s).
+Applying a change to the condensed graph, in place: a new edge between components adds a successor, and when
+it closes a cycle the components on that cycle (reached from the edge's end and reaching its start) merge into
+one; a removed edge between components drops the successor unless another edge still links them; a removed
+edge inside a component re-runs Tarjan on that component's members only, and if it split, the parts and the
+components that led into it get their successors recomputed. Measured on a synthetic estate of 144,000 CIs
+and 236,000 edges with a 4,000-device network component (``_condense`` whole: 3.3 s): copying the snapshot
+6–25 ms, merging a new leaf into the network component 0.5 s (it walks everything the network reaches),
+splitting inside the network component 85 ms.
 """
 
 from __future__ import annotations
@@ -371,18 +375,76 @@ def _apply(old: GraphSnapshot, token: tuple[int, int], ci_ids: set[int], pairs: 
             if has and not had:  # a new edge u → v
                 if cu == cv or cv in successors[cu]:
                     continue
-                if cu in _reach(successors, cv):
-                    recondense = True  # it closes a cycle: components merge
-                else:
-                    successors[cu] = (*successors[cu], cv)
+                successors[cu] = (*successors[cu], cv)
+                ahead = _reach(successors, cv)
+                if cu in ahead:  # it closes a cycle: the components on it merge
+                    _merge(comp, successors, members, _on_paths(successors, ahead, cu))
             elif had and not has:  # the last edge u → v is gone
-                if cu == cv:
-                    recondense = True  # the component may split
+                if cu == cv:  # the component may split
+                    _split(comp, successors, members, up, cu)
                 elif not any(comp[n] == cv for m in members[cu] for n in up[m]):
                     successors[cu] = tuple(c for c in successors[cu] if c != cv)
     fresh = _condense(size, up) if recondense else Condensed(comp=comp, successors=successors, members=members)
     return GraphSnapshot(token=token, size=size, up=up, down=down, organisation=organisation,
                          application=application, services=services, condensed=fresh)
+
+
+def _on_paths(successors: list[tuple[int, ...]], ahead: set[int], last: int) -> set[int]:
+    """The components of ``ahead`` (all reached from one component) from which ``last`` can be reached."""
+    behind: dict[int, list[int]] = {}
+    for c in ahead:
+        for nxt in successors[c]:
+            if nxt in ahead:
+                behind.setdefault(nxt, []).append(c)
+    found = {last}
+    frontier = [last]
+    while frontier:
+        reached = {p for c in frontier for p in behind.get(c, ())} - found
+        found |= reached
+        frontier = list(reached)
+    return found
+
+
+def _merge(comp: list[int], successors: list[tuple[int, ...]], members: list[tuple[int, ...]],
+           merged: set[int]) -> None:
+    """Make the components ``merged`` one (the lowest id keeps it; the others stay behind, empty)."""
+    keep = min(merged)
+    gone = merged - {keep}
+    for c in gone:
+        for member in members[c]:
+            comp[member] = keep
+    members[keep] = tuple(chain.from_iterable(members[c] for c in sorted(merged)))
+    successors[keep] = tuple({nxt for c in merged for nxt in successors[c]} - merged)
+    for c in gone:
+        members[c] = ()
+        successors[c] = ()
+    for c, nexts in enumerate(successors):
+        if gone.intersection(nexts):
+            successors[c] = tuple({keep if nxt in gone else nxt for nxt in nexts} - {c})
+
+
+def _split(comp: list[int], successors: list[tuple[int, ...]], members: list[tuple[int, ...]],
+           up: list[tuple[int, ...]], old: int) -> None:
+    """Recompute the components inside component ``old`` after an edge inside it went away."""
+    inside = members[old]
+    local = {ci: i for i, ci in enumerate(inside)}
+    adjacency = [tuple(local[n] for n in up[ci] if n in local) for ci in inside]
+    parts, count = _components(len(inside), adjacency)
+    if count == 1:
+        return
+    ids = [old] + [len(members) + i for i in range(count - 1)]
+    grouped: list[list[int]] = [[] for _ in range(count)]
+    for ci, part in zip(inside, parts, strict=True):
+        grouped[part].append(ci)
+        comp[ci] = ids[part]
+    members[old] = tuple(grouped[0])
+    members.extend(tuple(g) for g in grouped[1:])
+    successors.extend(() for _ in range(count - 1))
+    for c in ids:
+        successors[c] = tuple({comp[n] for m in members[c] for n in up[m]} - {c})
+    for c, nexts in enumerate(successors):
+        if old in nexts and c not in ids:
+            successors[c] = tuple({comp[n] for m in members[c] for n in up[m]} - {c})
 
 
 def _reach(successors: list[tuple[int, ...]], first: int) -> set[int]:
