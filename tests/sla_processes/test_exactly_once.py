@@ -4,7 +4,10 @@ The test commits a few hundred incidents whose clocks started days ago (every th
 clock is due), then starts two ``opsdesk scheduler`` and two ``opsdesk worker`` processes on the test's own
 PostgreSQL database — RQ workers on a Redis database of their own, or the database queue — and, once some
 but not all thresholds have fired, kills one worker (and the work horse running its job) with SIGKILL. The
-job in hand is lost; the system must notice and fire what it never finished. When the work has settled it
+job in hand is lost; the system must notice and fire what it never finished. The child processes' lease is
+five seconds (child_settings.py), so firings still waiting in the queue are enqueued again and delivered
+twice: each must still act once (a fire task without its queued → done guard fails here with
+duplicates; checked by hand with such a mutant: 200 duplicates). When the work has settled it
 checks, against what the test computed itself: one firing row per due threshold, one in-app notification
 per (clock, threshold, recipient) and one timeline entry per firing — none twice, none missing.
 
