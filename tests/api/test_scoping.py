@@ -54,3 +54,11 @@ def test_organisation_viewer_sees_their_city_only(world, client_for, record, mak
     error_of(client_for(world.viewer_a).get(f"/api/v1/incidents/{other.number}"), 404)
     assert {i["number"] for i in client_for(world.desk).get("/api/v1/incidents").json()["items"]} == {
         record.number, other.number}
+
+
+def test_a_requester_finds_only_themself_in_the_user_directory(world, client_for):
+    requester = client_for(world.requester)
+
+    assert [u["username"] for u in requester.get("/api/v1/users").json()["items"]] == ["requester"]
+    assert requester.get("/api/v1/users?q=example.test").json()["items"][0]["username"] == "requester"
+    assert len(client_for(world.desk).get("/api/v1/users?q=requester").json()["items"]) == 2

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from .models import ApiToken, Organisation, StaffLevel, StaffLevelRate, SupportGroup, User
-from .roles import ROLE_PERMISSIONS
+from .roles import ROLE_PERMISSIONS, Permission
 
 
 def organisation_ids_where(user: User, permission: str) -> frozenset[int]:
@@ -51,8 +51,13 @@ def organisation_list(*, user: User, q: str = "") -> QuerySet[Organisation]:
     return queryset
 
 
-def user_list(*, user: User, q: str = "") -> QuerySet[User]:
-    queryset = User.objects.filter(is_active=True).select_related("organisation").prefetch_related(
+def user_list(*, user: User | None, q: str = "") -> QuerySet[User]:
+    """Active users. Staff (and the callers that pass ``user=None``: pickers on staff pages) see everyone;
+    a requester sees only themself, never the directory of names, phones and email addresses."""
+    queryset = User.objects.filter(is_active=True)
+    if user is not None and not (user.holds(Permission.INCIDENT_INTERNAL) or user.holds(Permission.ADMINISTER)):
+        queryset = queryset.filter(pk=user.pk)
+    queryset = queryset.select_related("organisation").prefetch_related(
         "group_memberships", "role_assignments"
     )
     if q:
