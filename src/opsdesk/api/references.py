@@ -17,7 +17,8 @@ def resolve(source: type[M] | QuerySet[M], pk: Any, field: str) -> M | None:
     if pk is None:
         return None
     queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    found = next(iter(queryset.filter(pk=pk)[:1]), None)  # not .first(): ordering one row by pk is wasted work
+    # One row by primary key: no ORDER BY (first() orders by pk, a model's Meta ordering may even join).
+    found = next(iter(queryset.filter(pk=pk).order_by()[:1]), None)
     if found is None:
         message = _("There is no %(thing)s with id %(id)s.") % {"thing": queryset.model._meta.verbose_name, "id": pk}
         raise ValidationFailed(message, field_errors={field: [message]})
