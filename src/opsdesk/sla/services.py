@@ -65,8 +65,10 @@ PASS_BATCH = 1000  # clocks one transaction of the scheduler pass handles; the p
 # (``fire_threshold``), so a lost job costs one firing. A backlog (after downtime, a correction) goes in
 # chunks (``fire_thresholds``): one enqueue costs an INSERT (database queue) or a Redis round trip, and
 # thousands of them would keep one pass busy for half a minute.
-SINGLE_TASKS_UP_TO = 500
-ENQUEUE_CHUNK = 50
+# With RQ one enqueue costs ~6 ms (django_tasks_rq connects to Redis again for each), so a pass enqueues
+# few tasks: one per firing up to ``SINGLE_TASKS_UP_TO``, chunks of ``ENQUEUE_CHUNK`` ids beyond.
+SINGLE_TASKS_UP_TO = 50
+ENQUEUE_CHUNK = 250
 
 
 def firing_lease() -> dt.timedelta:
@@ -726,24 +728,59 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             due = _due_clocks(now)
             firings, percents_by_agreement, fired_by_clock = _thresholds_reached(due, now)
-            ThresholdFiring.objects.bulk_create(firings, ignore_conflicts=True)
+            _insert_firings(firings)
             for c in due:
                 _plan(c, now, percents_by_agreement[c.agreement_id], fired_by_clock[c.pk])
             _save_plans(due)
         if len(due) < PASS_BATCH:
             break
     with transaction.atomic():
-        cutoff = now - firing_lease()
-        ids = list(ThresholdFiring.objects.select_for_update(skip_locked=True).filter(status=FiringStatus.QUEUED)
-                   .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)).values_list("id", flat=True))
+        ids = _lease_firings(now)
         if ids:
-            ThresholdFiring.objects.filter(id__in=ids).update(enqueued_at=now)
             if len(ids) <= SINGLE_TASKS_UP_TO:
                 transaction.on_commit(lambda: [fire_threshold.enqueue(firing_id) for firing_id in ids])
             else:
                 chunks = [ids[start:start + ENQUEUE_CHUNK] for start in range(0, len(ids), ENQUEUE_CHUNK)]
                 transaction.on_commit(lambda: [fire_thresholds.enqueue(chunk) for chunk in chunks])
     return len(ids)
+
+
+def _insert_firings(firings: list[ThresholdFiring]) -> None:
+    """Insert the new firings, a (clock, percent) already there left alone: on PostgreSQL one
+    ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`` (no model instances saved one by one)."""
+    if not firings:
+        return
+    if connection.vendor != "postgresql":
+        ThresholdFiring.objects.bulk_create(firings, ignore_conflicts=True)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO sla_thresholdfiring (clock_id, percent, reached_at, status) "
+            "SELECT v.clock_id, v.percent, v.reached_at, %s FROM unnest(%s::bigint[], %s::smallint[], "
+            "%s::timestamptz[]) AS v(clock_id, percent, reached_at) ON CONFLICT DO NOTHING",
+            [FiringStatus.QUEUED, [f.clock_id for f in firings], [f.percent for f in firings],
+             [f.reached_at for f in firings]],
+        )
+
+
+def _lease_firings(now: dt.datetime) -> list[int]:
+    """Stamp ``enqueued_at = now`` on every firing still ``queued`` that was never enqueued or was enqueued
+    longer than the lease ago, and return their ids (in id order). On PostgreSQL one
+    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id``."""
+    cutoff = now - firing_lease()
+    if connection.vendor != "postgresql":
+        ids = list(ThresholdFiring.objects.select_for_update(skip_locked=True).filter(status=FiringStatus.QUEUED)
+                   .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)).values_list("id", flat=True))
+        if ids:
+            ThresholdFiring.objects.filter(id__in=ids).update(enqueued_at=now)
+        return ids
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE sla_thresholdfiring SET enqueued_at = %s WHERE id IN (SELECT id FROM sla_thresholdfiring "
+            "WHERE status = %s AND (enqueued_at IS NULL OR enqueued_at < %s) FOR UPDATE SKIP LOCKED) RETURNING id",
+            [now, FiringStatus.QUEUED, cutoff],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _save_plans(clocks: list[IncidentClock]) -> None:
