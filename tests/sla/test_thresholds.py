@@ -9,7 +9,7 @@ from opsdesk.audit.models import AuditEntry
 from opsdesk.core import clock
 from opsdesk.notifications.models import Notification
 from opsdesk.sla.models import FiringStatus, IncidentClock, ThresholdFiring
-from opsdesk.sla.services import threshold_fire, thresholds_enqueue_due
+from opsdesk.sla.services import firings_claim, threshold_fire, thresholds_enqueue_due
 
 from .conftest import act, at
 
@@ -66,16 +66,35 @@ def test_a_firing_acts_once_even_when_its_task_runs_twice(world, agreement, repo
     assert firing.status == FiringStatus.DONE
 
 
-def test_a_lost_task_is_enqueued_again_after_the_lease(world, agreement, report, settings,
-                                                       django_capture_on_commit_callbacks):
+def test_a_firing_whose_worker_died_is_enqueued_again_after_the_lease(world, agreement, report, settings,
+                                                                       django_capture_on_commit_callbacks):
     settings.OPSDESK_SLA_FIRING_LEASE_SECONDS = 60
     report(group=world.l1_group, assignee=world.l1)
     with clock.frozen_at(at(2, 10, 1)), django_capture_on_commit_callbacks(execute=False):
-        assert thresholds_enqueue_due(at(2, 10, 1)) == 1  # enqueued, but the worker never ran it
-    with clock.frozen_at(at(2, 10, 1, )), django_capture_on_commit_callbacks(execute=False):
-        assert thresholds_enqueue_due(at(2, 10, 1)) == 0  # inside the lease: not handed out twice
-    with clock.frozen_at(at(2, 10, 3)), django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert thresholds_enqueue_due(at(2, 10, 3)) == 1
+        assert thresholds_enqueue_due(at(2, 10, 1)) == 1
+    firing = ThresholdFiring.objects.get()
+    with clock.frozen_at(at(2, 10, 2)):
+        assert firings_claim([firing.pk]) == 1  # a worker started the task, then died before it committed
+    with clock.frozen_at(at(2, 10, 3)), django_capture_on_commit_callbacks(execute=False):
+        assert thresholds_enqueue_due(at(2, 10, 3)) == 0  # inside the lease: not handed out twice
+    with clock.frozen_at(at(2, 10, 5)), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert thresholds_enqueue_due(at(2, 10, 5)) == 1
+    assert len(callbacks) == 1
+    firing.refresh_from_db()
+    assert firing.started_at is None and firing.enqueued_at == at(2, 10, 5)
+
+
+def test_a_firing_still_waiting_in_the_queue_is_enqueued_again_only_after_the_queue_timeout(
+        world, agreement, report, settings, django_capture_on_commit_callbacks):
+    settings.OPSDESK_SLA_FIRING_LEASE_SECONDS = 60
+    settings.OPSDESK_SLA_FIRING_QUEUE_TIMEOUT_SECONDS = 1800
+    report(group=world.l1_group, assignee=world.l1)
+    with clock.frozen_at(at(2, 10, 1)), django_capture_on_commit_callbacks(execute=False):
+        assert thresholds_enqueue_due(at(2, 10, 1)) == 1  # enqueued; no worker got to it yet
+    with clock.frozen_at(at(2, 10, 20)), django_capture_on_commit_callbacks(execute=False):
+        assert thresholds_enqueue_due(at(2, 10, 20)) == 0  # a slow queue is not filled again every pass
+    with clock.frozen_at(at(2, 10, 32)), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert thresholds_enqueue_due(at(2, 10, 32)) == 1  # its job was lost: handed out again
     assert len(callbacks) == 1
 
 

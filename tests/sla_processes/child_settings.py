@@ -16,4 +16,7 @@ OPSDESK_PERIODIC_TASKS = {path: 2 for path in DEFAULT_PERIODIC_TASKS if path.sta
 # sees firings delivered twice (each must act once: a non-idempotent fire task fails the test with
 # duplicates), and the killed worker's firings come back within seconds.
 OPSDESK_SLA_FIRING_LEASE_SECONDS = int(os.environ.get("OPSDESK_SLA_FIRING_LEASE_SECONDS", "5"))
+# The lease counts from when a worker claims a firing; one still waiting unclaimed in the queue is enqueued
+# again after this (half an hour by default), so deliveries twice happen here too.
+OPSDESK_SLA_FIRING_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("OPSDESK_SLA_FIRING_QUEUE_TIMEOUT_SECONDS", "8"))
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

@@ -72,8 +72,15 @@ ENQUEUE_CHUNK = 250
 
 
 def firing_lease() -> dt.timedelta:
-    """A queued firing whose task has not finished after this long is enqueued again (its worker died)."""
+    """A firing a worker claimed (its task started) and has not finished after this long is enqueued again
+    (its worker died)."""
     return dt.timedelta(seconds=int(getattr(settings, "OPSDESK_SLA_FIRING_LEASE_SECONDS", 120)))
+
+
+def firing_queue_timeout() -> dt.timedelta:
+    """A firing enqueued this long ago whose task no worker has started is enqueued again (its job was lost):
+    much longer than the lease, so a queue that takes minutes to drain is not filled again by every pass."""
+    return dt.timedelta(seconds=int(getattr(settings, "OPSDESK_SLA_FIRING_QUEUE_TIMEOUT_SECONDS", 1800)))
 
 
 def _fail(field: str, message: str) -> ValidationFailed:
@@ -709,7 +716,9 @@ def thresholds_enqueue_due(now: dt.datetime | None = None) -> int:
     threshold reached — the unique constraint makes a second insert a no-op — and moves the clock's
     ``next_threshold_at`` on. Then every firing still ``queued`` that was never enqueued, or was enqueued
     longer than the lease ago (``OPSDESK_SLA_FIRING_LEASE_SECONDS``, its worker died or its job was lost),
-    is stamped ``enqueued_at`` and, after commit, enqueued: one ``sla.tasks.fire_threshold`` per firing, or,
+    is stamped ``enqueued_at`` and, after commit, enqueued (the lease counts from when a worker claims the
+    firing, ``firings_claim``; one enqueued and never claimed waits ``OPSDESK_SLA_FIRING_QUEUE_TIMEOUT_SECONDS``
+    instead): one ``sla.tasks.fire_threshold`` per firing, or,
     past ``SINGLE_TASKS_UP_TO`` in one pass, ``sla.tasks.fire_thresholds`` per chunk of ``ENQUEUE_CHUNK``
     ids (each fired in its own transaction).
 
@@ -764,23 +773,35 @@ def _insert_firings(firings: list[ThresholdFiring]) -> None:
 
 
 def _lease_firings(now: dt.datetime) -> list[int]:
-    """Stamp ``enqueued_at = now`` on every firing still ``queued`` that was never enqueued or was enqueued
-    longer than the lease ago, and return their ids (in id order). On PostgreSQL one
+    """Stamp ``enqueued_at = now`` (and clear ``started_at``) on every firing still ``queued`` that was never
+    enqueued, was claimed by a worker longer than the lease ago, or was enqueued longer than the queue
+    timeout ago and never claimed; return their ids (in id order). On PostgreSQL one
     ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id``."""
-    cutoff = now - firing_lease()
+    lease_cutoff, queue_cutoff = now - firing_lease(), now - firing_queue_timeout()
     if connection.vendor != "postgresql":
         ids = list(ThresholdFiring.objects.select_for_update(skip_locked=True).filter(status=FiringStatus.QUEUED)
-                   .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)).values_list("id", flat=True))
+                   .filter(Q(enqueued_at__isnull=True) | Q(started_at__lt=lease_cutoff)
+                           | Q(started_at__isnull=True, enqueued_at__lt=queue_cutoff)).values_list("id", flat=True))
         if ids:
-            ThresholdFiring.objects.filter(id__in=ids).update(enqueued_at=now)
+            ThresholdFiring.objects.filter(id__in=ids).update(enqueued_at=now, started_at=None)
         return ids
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE sla_thresholdfiring SET enqueued_at = %s WHERE id IN (SELECT id FROM sla_thresholdfiring "
-            "WHERE status = %s AND (enqueued_at IS NULL OR enqueued_at < %s) FOR UPDATE SKIP LOCKED) RETURNING id",
-            [now, FiringStatus.QUEUED, cutoff],
+            "UPDATE sla_thresholdfiring SET enqueued_at = %s, started_at = NULL WHERE id IN (SELECT id "
+            "FROM sla_thresholdfiring WHERE status = %s AND (enqueued_at IS NULL OR started_at < %s "
+            "OR (started_at IS NULL AND enqueued_at < %s)) FOR UPDATE SKIP LOCKED) RETURNING id",
+            [now, FiringStatus.QUEUED, lease_cutoff, queue_cutoff],
         )
         return sorted(row[0] for row in cursor.fetchall())
+
+
+@transaction.atomic
+def firings_claim(firing_ids: list[int]) -> int:
+    """A worker starting a task claims its firings still ``queued`` (``started_at = now``) in a short
+    transaction of its own, before acting on them: from then on the lease counts (a claimed firing not done
+    after it is enqueued again); before, only the much longer queue timeout. Returns the firings claimed."""
+    return ThresholdFiring.objects.filter(id__in=firing_ids, status=FiringStatus.QUEUED).update(
+        started_at=clock.now())
 
 
 def _save_plans(clocks: list[IncidentClock]) -> None:

@@ -24,9 +24,10 @@ def thresholds_tick() -> int:
 @task()
 def fire_threshold(firing_id: int) -> bool:
     """Act on one reached threshold (idempotent: a firing already done is left alone)."""
-    from .services import threshold_fire
+    from .services import firings_claim, threshold_fire
 
     with context.bound(source="task"):
+        firings_claim([firing_id])
         return threshold_fire(firing_id=firing_id)
 
 
@@ -34,7 +35,8 @@ def fire_threshold(firing_id: int) -> bool:
 def fire_thresholds(firing_ids: list[int]) -> int:
     """Act on a chunk of reached thresholds, each in its own transaction (``threshold_fire``); returns how
     many acted. A worker killed mid-chunk leaves the rest queued for the scheduler to hand out again."""
-    from .services import threshold_fire
+    from .services import firings_claim, threshold_fire
 
     with context.bound(source="task"):
+        firings_claim(firing_ids)
         return sum(bool(threshold_fire(firing_id=firing_id)) for firing_id in firing_ids)

@@ -77,6 +77,7 @@ class ThresholdFiring(models.Model):
     reached_at = models.DateTimeField()
     status = models.CharField(max_length=8, choices=FiringStatus.choices, default=FiringStatus.QUEUED)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)  # a worker claimed it (its task started)
     fired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
