@@ -145,3 +145,56 @@ def test_a_calendar_edit_replans_running_clocks(world, agreement, office, report
     # 32 h from Monday 09:00: Mon 8, Tue 8, Wed 8, Thu 3 (09–12), Fri 5 → Friday 14:00.
     assert resolution.due_at == at(6, 14)
     assert clocks_replan_changed_calendars(at(2, 10, 6)) == 0
+
+
+def test_a_calendar_replan_goes_on_in_chunks_and_records_the_calendar_only_when_every_clock_is_done(
+        world, agreement, office, report, monkeypatch):
+    import uuid
+
+    from opsdesk.calendars.models import WorkingPeriod
+    from opsdesk.sla import services as sla_services
+    from opsdesk.sla.models import CalendarWatermark
+
+    incidents = [report(group=world.l1_group, assignee=world.l1) for _ in range(3)]
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10)) == 0  # first sight: only remembered
+    first_stamp = CalendarWatermark.objects.get(calendar=office).stamp
+    WorkingPeriod.objects.filter(calendar=office, weekday=3).update(end="12:00")  # Thursday afternoons off
+    office.stamp = uuid.uuid4()
+    office.save()
+    monkeypatch.setattr(sla_services, "REPLAN_CHUNK", 2)
+    # Six running clocks (response and resolution of three records), two per chunk, one chunk per call.
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10, 5), budget_seconds=0) == 2
+    mark = CalendarWatermark.objects.get(calendar=office)
+    assert mark.stamp == first_stamp and mark.replan_stamp == office.stamp  # not recorded as done yet
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10, 5), budget_seconds=0) == 2
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10, 5), budget_seconds=0) == 2
+    assert CalendarWatermark.objects.get(calendar=office).stamp == first_stamp
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10, 5), budget_seconds=0) == 0  # none left: done
+    assert CalendarWatermark.objects.get(calendar=office).stamp == office.stamp
+    for incident in incidents:
+        # 32 h from Monday 09:00: Mon 8, Tue 8, Wed 8, Thu 3 (09–12), Fri 5 → Friday 14:00.
+        assert clocks(incident)["resolution"].due_at == at(6, 14)
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10, 6)) == 0
+
+
+def test_an_edit_during_a_calendar_replan_starts_it_over_in_the_newer_version(world, agreement, office, report,
+                                                                              monkeypatch):
+    import uuid
+
+    from opsdesk.calendars.models import WorkingPeriod
+    from opsdesk.sla import services as sla_services
+    from opsdesk.sla.models import CalendarWatermark
+
+    incidents = [report(group=world.l1_group, assignee=world.l1) for _ in range(2)]
+    sla_services.clocks_replan_changed_calendars(at(2, 10))
+    office.stamp = uuid.uuid4()
+    office.save()
+    monkeypatch.setattr(sla_services, "REPLAN_CHUNK", 3)
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10, 5), budget_seconds=0) == 3
+    WorkingPeriod.objects.filter(calendar=office, weekday=3).update(end="12:00")  # a second edit
+    office.stamp = uuid.uuid4()
+    office.save()
+    assert sla_services.clocks_replan_changed_calendars(at(2, 10, 6)) == 4  # all four again, in the new version
+    assert CalendarWatermark.objects.get(calendar=office).stamp == office.stamp
+    for incident in incidents:
+        assert clocks(incident)["resolution"].due_at == at(6, 14)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -823,33 +824,86 @@ def _save_plans(clocks: list[IncidentClock]) -> None:
         )
 
 
-def clocks_replan_changed_calendars(now: dt.datetime | None = None) -> int:
+REPLAN_CHUNK = 2000  # clocks one transaction of a calendar re-plan handles
+REPLAN_BUDGET_SECONDS = 10.0  # re-planning one tick does before its pass runs; the next tick goes on
+
+
+def _replan_clocks(clocks: list[IncidentClock], now: dt.datetime, percents: dict[int, list[int]]) -> None:
+    """Plan ``clocks`` (locked, running) in their calendar as it is now and write them: the agreements'
+    percents once each, the recorded percents of all of them with one query, one bulk UPDATE."""
+    fired: dict[int, set[int]] = {c.pk: set() for c in clocks}
+    for clock_id, percent in ThresholdFiring.objects.filter(clock_id__in=list(fired)).values_list("clock_id", "percent"):
+        fired[clock_id].add(percent)
+    for c in clocks:
+        if c.agreement_id not in percents:
+            percents[c.agreement_id] = _percents(c.agreement_id)
+        _plan(c, now, percents[c.agreement_id], fired[c.pk])
+    _save_plans(clocks)
+
+
+def _replan_chunk(calendar_id: int, after_id: int, now: dt.datetime,
+                  percents: dict[int, list[int]]) -> tuple[int | None, int]:
+    """Re-plan the next ``REPLAN_CHUNK`` running clocks of the calendar after id ``after_id``; returns the last
+    id of the chunk (None: none left) and the clocks re-planned. Clocks another transaction holds (an incident being updated) are
+    skipped in the chunk's transaction, then each locked and re-planned on its own (waiting for that lock
+    only, so no deadlock with the incident services): every clock of the chunk is re-planned."""
+    running = IncidentClock.objects.filter(calendar_id=calendar_id, running_since__isnull=False)
+    ids = list(running.filter(id__gt=after_id).order_by("id").values_list("id", flat=True)[:REPLAN_CHUNK])
+    if not ids:
+        return None, 0
+    with transaction.atomic():
+        locked = list(IncidentClock.objects.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("calendar").filter(id__in=ids, running_since__isnull=False))
+        _replan_clocks(locked, now, percents)
+    count = len(locked)
+    for clock_id in sorted(set(ids) - {c.pk for c in locked}):
+        with transaction.atomic():
+            held = list(IncidentClock.objects.select_for_update(of=("self",)).select_related("calendar")
+                        .filter(pk=clock_id, running_since__isnull=False))
+            _replan_clocks(held, now, percents)
+        count += len(held)
+    return ids[-1], count
+
+
+def clocks_replan_changed_calendars(now: dt.datetime | None = None, *, budget_seconds: float | None = None) -> int:
     """Re-plan the running clocks of every calendar edited since they were last planned (the scheduler calls
     it before each pass). A clock keeps the business seconds it had counted when it last started running;
     the due time and next threshold are counted on from there in the calendar as it is now. (For a recount
-    of the whole history after a correction, an administrator recomputes the record.) Returns the clocks
+    of the whole history after a correction, an administrator recomputes the record.)
+
+    In chunks of ``REPLAN_CHUNK`` clocks by id, each in its own transaction, for at most ``budget_seconds``
+    (``REPLAN_BUDGET_SECONDS``) per call, so the tick's pass still runs every tick after an edit of a calendar
+    100,000 clocks count in: the watermark keeps the stamp being planned in and the last clock id done, and
+    the next call goes on from there (an edit in between starts over in the newer version). The calendar is
+    recorded as planned only when every running clock of it has been re-planned. Returns the clocks
     re-planned. Two schedulers doing it at once write the same values."""
     now = now or clock.now()
-    seen = dict(CalendarWatermark.objects.values_list("calendar_id", "stamp"))
+    budget = REPLAN_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    started = time.monotonic()
+    marks = {m.calendar_id: m for m in CalendarWatermark.objects.all()}
+    percents: dict[int, list[int]] = {}
     replanned = 0
     for calendar_id, stamp in BusinessCalendar.objects.values_list("id", "stamp"):
-        if seen.get(calendar_id) == stamp:
+        mark = marks.get(calendar_id)
+        if mark is None:  # a first sight only records the stamp: clocks were planned in it
+            CalendarWatermark.objects.get_or_create(calendar_id=calendar_id, defaults={"stamp": stamp})
             continue
-        if calendar_id in seen:  # a first sight only records the stamp: clocks were planned in it
-            last_id = 0
-            while True:
-                with transaction.atomic():
-                    batch = list(IncidentClock.objects.select_for_update(skip_locked=True, of=("self",))
-                                 .select_related("calendar").filter(calendar_id=calendar_id, running_since__isnull=False,
-                                                                    id__gt=last_id).order_by("id")[:PASS_BATCH])
-                    for c in batch:
-                        _plan(c, now)
-                    IncidentClock.objects.bulk_update(batch, ["due_at", "next_threshold_at", "next_threshold_percent"])
-                replanned += len(batch)
-                if len(batch) < PASS_BATCH:
-                    break
-                last_id = batch[-1].pk
-        CalendarWatermark.objects.update_or_create(calendar_id=calendar_id, defaults={"stamp": stamp})
+        if mark.stamp == stamp:
+            continue
+        if mark.replan_stamp != stamp:  # nothing done yet in this version (or an older re-plan interrupted)
+            mark.replan_stamp, mark.replanned_up_to = stamp, 0
+        while True:
+            last_id, count = _replan_chunk(calendar_id, mark.replanned_up_to, now, percents)
+            if last_id is None:
+                CalendarWatermark.objects.filter(calendar_id=calendar_id).update(
+                    stamp=stamp, replan_stamp=None, replanned_up_to=0)
+                break
+            replanned += count
+            mark.replanned_up_to = last_id
+            CalendarWatermark.objects.filter(calendar_id=calendar_id).update(
+                replan_stamp=stamp, replanned_up_to=last_id)
+            if time.monotonic() - started >= budget:  # the next call goes on from here
+                return replanned
     return replanned
 
 

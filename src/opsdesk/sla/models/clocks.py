@@ -95,6 +95,9 @@ class CalendarWatermark(models.Model):
 
     calendar = models.OneToOneField(BusinessCalendar, on_delete=models.CASCADE, primary_key=True, related_name="+")
     stamp = models.UUIDField()
+    # A re-plan in progress, in chunks over several ticks: the stamp it plans in and the last clock id done.
+    replan_stamp = models.UUIDField(null=True, blank=True)
+    replanned_up_to = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.calendar_id} {self.stamp}"
