@@ -141,3 +141,22 @@ def test_a_backlog_is_enqueued_in_chunks_and_fires_once(world, agreement, report
         assert fire_thresholds.call(ids[:4]) == 4
         assert fire_thresholds.call(ids) == 5  # the first four are done already
     assert AuditEntry.objects.filter(action__startswith="incident.sla_").count() == 9
+
+
+def test_the_scheduler_enqueues_no_second_pass_while_one_still_waits(world, agreement, report):
+    import datetime as dt
+
+    from opsdesk.sla.services import TICK_WAIT_SECONDS
+    from opsdesk.sla.tasks import thresholds_pass, thresholds_tick
+
+    report(group=world.l1_group, assignee=world.l1)
+    with clock.frozen_at(at(2, 10, 1)):
+        first = thresholds_tick.enqueue()
+        assert first is not None and first.task.name == thresholds_pass.name  # queued (database or RQ)
+        assert thresholds_tick.enqueue() is None  # thirty seconds later the first still waits: none added
+    with clock.frozen_at(at(2, 10, 2)):
+        assert thresholds_pass.call() == 1  # a worker runs it: the mark is cleared as it starts
+        assert thresholds_tick.enqueue() is not None
+        assert thresholds_tick.enqueue() is None
+    with clock.frozen_at(at(2, 10, 2) + dt.timedelta(seconds=TICK_WAIT_SECONDS + 1)):
+        assert thresholds_tick.enqueue() is not None  # the waiting one was lost: another goes in

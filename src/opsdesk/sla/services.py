@@ -55,6 +55,7 @@ from .models import (
     ServiceAgreement,
     ServiceLevelAgreement,
     ThresholdFiring,
+    TickMarker,
 )
 from .selectors import agreement_for_service
 
@@ -822,6 +823,31 @@ def _save_plans(clocks: list[IncidentClock]) -> None:
             [[c.pk for c in clocks], [c.next_threshold_at for c in clocks],
              [c.next_threshold_percent for c in clocks], [c.due_at for c in clocks]],
         )
+
+
+TICK = "thresholds_tick"
+TICK_WAIT_SECONDS = 600  # a pass enqueued this long ago and never started is taken as lost: enqueue another
+
+
+@transaction.atomic
+def tick_mark_enqueued(now: dt.datetime | None = None) -> bool:
+    """Before the scheduler enqueues the tick: mark it waiting and return True, unless one is still waiting
+    (enqueued less than ``TICK_WAIT_SECONDS`` ago and not started): then False, and nothing is enqueued. The
+    tick runs in the same queue as the fire tasks; without this a queue slow to drain would gather a pass
+    every 30 s, each repeating the last one's work."""
+    now = now or clock.now()
+    marker, _ = TickMarker.objects.select_for_update().get_or_create(name=TICK)
+    if marker.enqueued_at is not None and marker.enqueued_at > now - dt.timedelta(seconds=TICK_WAIT_SECONDS):
+        return False
+    marker.enqueued_at = now
+    marker.save(update_fields=["enqueued_at"])
+    return True
+
+
+def tick_mark_started() -> None:
+    """The tick's task clears the mark when it starts: from then on the scheduler may enqueue the next one
+    (at most one waits while one runs)."""
+    TickMarker.objects.filter(name=TICK).update(enqueued_at=None)
 
 
 REPLAN_CHUNK = 2000  # clocks one transaction of a calendar re-plan handles

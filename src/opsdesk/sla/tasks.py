@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django_tasks import task
 
 from opsdesk.audit import context
@@ -9,16 +11,36 @@ from opsdesk.core import clock
 
 
 @task()
-def thresholds_tick() -> int:
-    """The periodic pass (every 30 s): re-plan the clocks of calendars edited since, then enqueue a
-    ``fire_threshold`` per threshold reached. See ``services.thresholds_enqueue_due`` for how each threshold
-    fires exactly once."""
-    from .services import clocks_replan_changed_calendars, thresholds_enqueue_due
+def thresholds_pass() -> int:
+    """The periodic pass (every 30 s, see ``thresholds_tick``): re-plan the clocks of calendars edited since,
+    then enqueue a ``fire_threshold`` per threshold reached. See ``services.thresholds_enqueue_due`` for how
+    each threshold fires exactly once."""
+    from .services import clocks_replan_changed_calendars, thresholds_enqueue_due, tick_mark_started
 
     with context.bound(source="task"):
+        tick_mark_started()
         now = clock.now()
         clocks_replan_changed_calendars(now)
         return thresholds_enqueue_due(now)
+
+
+class _OneWaitingPass:
+    """What ``opsdesk scheduler`` enqueues every 30 s (``opsdesk.sla.tasks.thresholds_tick``): the
+    ``thresholds_pass`` task, unless one is still waiting in the queue (``services.tick_mark_enqueued``)."""
+
+    def enqueue(self) -> Any:
+        from .services import tick_mark_enqueued, tick_mark_started
+
+        if not tick_mark_enqueued():
+            return None
+        try:
+            return thresholds_pass.enqueue()
+        except Exception:
+            tick_mark_started()  # not enqueued after all: the next tick may try again
+            raise
+
+
+thresholds_tick = _OneWaitingPass()
 
 
 @task()

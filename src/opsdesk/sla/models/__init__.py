@@ -7,9 +7,17 @@ from .agreements import (
     ServiceAgreement,
     ServiceLevelAgreement,
 )
-from .clocks import CalendarWatermark, ClockKind, FiringStatus, GroupSpan, IncidentClock, ThresholdFiring
+from .clocks import (
+    CalendarWatermark,
+    ClockKind,
+    FiringStatus,
+    GroupSpan,
+    IncidentClock,
+    ThresholdFiring,
+    TickMarker,
+)
 
 __all__ = [
     "AgreementTarget", "AgreementThreshold", "CalendarWatermark", "ClockKind", "FiringStatus", "GroupSpan", "IncidentClock",
-    "OperationalTarget", "ServiceAgreement", "ServiceLevelAgreement", "ThresholdFiring",
+    "OperationalTarget", "ServiceAgreement", "ServiceLevelAgreement", "ThresholdFiring", "TickMarker",
 ]

@@ -103,6 +103,16 @@ class CalendarWatermark(models.Model):
         return f"{self.calendar_id} {self.stamp}"
 
 
+class TickMarker(models.Model):
+    """A periodic pass enqueued and not yet started: the scheduler enqueues no second one while it waits."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.enqueued_at}"
+
+
 class GroupSpan(models.Model):
     """OLA: one stay of an incident with one group, measured in business seconds against the group's target."""
 
