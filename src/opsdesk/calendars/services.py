@@ -22,7 +22,12 @@ from opsdesk.accounts.models import Organisation, User
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.audit.services import audit_record
 from opsdesk.core import clock
-from opsdesk.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from opsdesk.core.errors import NotFound, PermissionDenied, StaleVersion
+from opsdesk.core.validation import Errors
+from opsdesk.core.validation import add_error as _add
+from opsdesk.core.validation import clean_text as _text
+from opsdesk.core.validation import field_error as _fail
+from opsdesk.core.validation import raise_if_any as _raise
 
 from .models import (
     BusinessCalendar,
@@ -42,7 +47,6 @@ UNSET: Any = object()
 STANDARD_HOURS = ((time(8, 30), time(12)), (time(13, 30), time(17, 30)))
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
-Errors = dict[str, list[str]]
 WeeklyHours = Mapping[int, Sequence[tuple[time, time]]]
 
 CALENDAR_FIELDS = ("code", "name", "name_en", "description", "organisation", "time_zone", "always_open",
@@ -55,28 +59,6 @@ CALENDAR_FIELDS = ("code", "name", "name_en", "description", "organisation", "ti
 def _require_admin(actor: User | None) -> None:
     if actor is not None and not actor.holds(P.ADMINISTER):
         raise PermissionDenied(_("Only administrators may change business calendars."))
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _raise(errors: Errors) -> None:
-    if errors:
-        raise ValidationFailed(_("Some fields need your attention."), field_errors=errors)
-
-
-def _fail(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, field_errors={field: [message]})
-
-
-def _text(errors: Errors, field: str, value: Any, *, max_length: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        _add(errors, field, _("This field is required."))
-    elif len(text) > max_length:
-        _add(errors, field, _("At most %(count)d characters.") % {"count": max_length})
-    return text
 
 
 def _value(value: Any) -> Any:

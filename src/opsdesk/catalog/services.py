@@ -20,6 +20,11 @@ from opsdesk.accounts.roles import Permission as P
 from opsdesk.accounts.selectors import organisation_ids_where
 from opsdesk.audit.services import audit_record
 from opsdesk.core.errors import PermissionDenied, ValidationFailed
+from opsdesk.core.validation import Errors
+from opsdesk.core.validation import add_error as _add
+from opsdesk.core.validation import clean_text as _text
+from opsdesk.core.validation import field_error as _fail
+from opsdesk.core.validation import raise_if_any as _raise
 from opsdesk.incidents.choices import Impact, Priority, Urgency
 from opsdesk.incidents.models import PriorityRule
 from opsdesk.sla.models import ServiceLevelAgreement
@@ -40,7 +45,6 @@ from .selectors import priority_matrix
 CODE_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+$")
 UNSET: Any = object()  # "leave this field as it is" in the update services
 
-Errors = dict[str, list[str]]
 
 
 # Shared checks --------------------------------------------------------------------------------
@@ -74,28 +78,6 @@ def _require_routing(actor: User | None, *organisations: Organisation | None) ->
                                          "that applies to all organisations."))
             raise PermissionDenied(_("You may not maintain routing rules for %(organisation)s.")
                                    % {"organisation": organisation})
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _raise(errors: Errors) -> None:
-    if errors:
-        raise ValidationFailed(_("Some fields need your attention."), field_errors=errors)
-
-
-def _fail(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, field_errors={field: [message]})
-
-
-def _text(errors: Errors, field: str, value: Any, *, max_length: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        _add(errors, field, _("This field is required."))
-    elif len(text) > max_length:
-        _add(errors, field, _("At most %(count)d characters.") % {"count": max_length})
-    return text
 
 
 def _code(errors: Errors, value: Any, *, max_length: int) -> str:

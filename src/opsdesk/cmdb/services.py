@@ -26,7 +26,8 @@ from opsdesk.accounts.models import Organisation, User
 from opsdesk.audit.services import audit_record
 from opsdesk.catalog.models import ApplicationNode, Service
 from opsdesk.core import clock
-from opsdesk.core.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from opsdesk.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from opsdesk.core.validation import check_version
 from opsdesk.incidents import rules as incident_rules
 from opsdesk.incidents.models import Incident
 
@@ -534,19 +535,7 @@ def _lock(ci: ConfigurationItem | int) -> ConfigurationItem:
 
 
 def _check_version(locked: ConfigurationItem, version: int | None) -> None:
-    """Refuse a write made against an older version of the CI (``None``: no check asked)."""
-    if version is None:
-        return
-    try:
-        yours = int(version)
-    except (TypeError, ValueError):
-        raise _fail("version", _("The version must be a whole number."))
-    if yours != locked.version:
-        raise StaleVersion(
-            _("%(name)s was changed by someone else (now version %(current)d, you had %(yours)d). "
-              "Reload it and apply your change again.")
-            % {"name": locked.name, "current": locked.version, "yours": yours}
-        )
+    check_version(locked, version, label=locked.name)
 
 
 def _locked_for_write(actor: User, ci: ConfigurationItem | int, version: int | None) -> ConfigurationItem:

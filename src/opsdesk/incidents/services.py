@@ -33,11 +33,11 @@ from opsdesk.core import clock
 from opsdesk.core.errors import (
     NotFound,
     PermissionDenied,
-    StaleVersion,
     TransitionNotAllowed,
     ValidationFailed,
 )
 from opsdesk.core.numbering import next_number
+from opsdesk.core.validation import check_version
 from opsdesk.notifications.models import NotificationKind
 from opsdesk.notifications.services import notify
 from opsdesk.sla import services as sla_clocks
@@ -104,19 +104,7 @@ def _lock(incident: Incident | str) -> Incident:
 
 
 def _check_version(locked: Incident, version: int | None) -> None:
-    """Refuse a write made against an older version of the locked record (``None``: no check asked)."""
-    if version is None:
-        return
-    try:
-        yours = int(version)
-    except (TypeError, ValueError):
-        raise _fail("version", _("The version must be a whole number."))
-    if yours != locked.version:
-        raise StaleVersion(
-            _("%(number)s was changed by someone else (now version %(current)d, you had %(yours)d). "
-              "Reload it and apply your change again.")
-            % {"number": locked.number, "current": locked.version, "yours": yours}
-        )
+    check_version(locked, version, label=locked.number)
 
 
 def _save(incident: Incident, before: dict[str, Any]) -> dict[str, list[Any]]:
