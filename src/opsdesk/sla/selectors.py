@@ -52,7 +52,8 @@ def agreement_for_service(service: Service | None) -> ServiceLevelAgreement | No
     """The agreement ``service`` is offered under, or None."""
     if service is None:
         return None
-    link = ServiceAgreement.objects.select_related("agreement").filter(service_id=service.pk).first()
+    link = ServiceAgreement.objects.select_related("agreement", "agreement__calendar") \
+        .filter(service_id=service.pk).first()
     return link.agreement if link is not None else None
 
 

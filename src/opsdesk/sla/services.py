@@ -360,7 +360,10 @@ def _set_status(c: IncidentClock, status: str, now: dt.datetime, *, cancelled: b
 
 
 def _target_seconds(agreement_id: int, priority: int, kind: str) -> int | None:
-    target = AgreementTarget.objects.filter(agreement_id=agreement_id, priority=priority).first()
+    return _seconds_of(AgreementTarget.objects.filter(agreement_id=agreement_id, priority=priority).first(), kind)
+
+
+def _seconds_of(target: AgreementTarget | None, kind: str) -> int | None:
     if target is None:
         return None
     minutes = target.response_minutes if kind == ClockKind.RESPONSE else target.resolution_minutes
@@ -391,8 +394,9 @@ def incident_clocks_start(*, incident: Incident, now: dt.datetime) -> list[Incid
                         incident.number, agreement.code)
         else:
             percents = _percents(agreement.pk)
+            row = AgreementTarget.objects.filter(agreement_id=agreement.pk, priority=incident.priority).first()
             for kind in ClockKind.values:
-                target = _target_seconds(agreement.pk, incident.priority, kind)
+                target = _seconds_of(row, kind)
                 if target is None:
                     continue
                 c = IncidentClock(incident=incident, kind=kind, agreement=agreement, calendar=calendar,
@@ -402,8 +406,8 @@ def incident_clocks_start(*, incident: Incident, now: dt.datetime) -> list[Incid
                 if status != RUNNING:
                     _set_status(c, status, now)
                 _plan(c, now, percents)
-                c.save()
                 clocks.append(c)
+            IncidentClock.objects.bulk_create(clocks)
     if incident.assigned_group_id:
         _span_open(incident, incident.assigned_group_id, now)
     return clocks
