@@ -96,8 +96,9 @@ def test_import_a_sheet_then_open_both_maps(browser: Any, live_server: Any, e2e_
     page.screenshot(path="/tmp/cmdb-e2e-operation-map.png")
     # Filtering by class hides the servers; clicking a node names it and links its page.
     page.uncheck("[data-filter=class] input[value=server]")
-    assert page.evaluate("window.opsdeskMap.nodes(':visible').length") == 2
+    page.wait_for_function("window.opsdeskMap.nodes(':visible').length === 2", timeout=10_000)
     page.check("[data-filter=class] input[value=server]")
+    page.wait_for_function("window.opsdeskMap.nodes(':visible').length === 4", timeout=10_000)
     page.evaluate(f"window.opsdeskMap.getElementById('ci-{servers[0].pk}').emit('tap')")
     assert page.locator("[data-map-details] [data-field=label]").inner_text() == "js-pms-app-01"
     assert page.locator("[data-map-details] [data-link=page]").get_attribute("href") == f"/cmdb/cis/{servers[0].pk}/"
