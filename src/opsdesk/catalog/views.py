@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -140,25 +141,33 @@ def node_edit(request: HttpRequest, node_id: int) -> HttpResponse:
     return redirect("ui:catalogue")
 
 
-@_admin_only
-@require_POST
-def node_deactivate(request: HttpRequest, node_id: int) -> HttpResponse:
-    """Deactivate a node; one with active children or services asks to confirm first (on its own page)."""
-    node = _get(ApplicationNode, node_id)
+def _deactivate(request: HttpRequest, subject: Any, deactivate: Callable[[bool], Any], *, tab: str,
+                back: str, back_id: int | None, done: str) -> HttpResponse:
+    """Deactivate ``subject``; one with active parts below asks to confirm first (on its own page)."""
     form = DeactivateForm(request.POST)
     form.is_valid()
+    back_url = reverse(back, args=[back_id] if back_id is not None else [])
     try:
-        services.application_node_deactivate(actor=request.user, node=node,
-                                             cascade=form.cleaned_data.get("cascade", False))
+        deactivate(form.cleaned_data.get("cascade", False))
     except ValidationFailed as error:
         if "cascade" not in error.field_errors:
             messages.error(request, str(error.message))
-            return redirect("ui:catalogue")
+            return redirect(back_url)
         return render(request, "catalog/confirm_deactivate.html", {
-            "subject": node, "message": error.message, "action": request.path, "tab": "catalogue",
-            "back": "ui:catalogue"}, status=422)
-    messages.success(request, _("%(node)s is deactivated.") % {"node": node})
-    return redirect("ui:catalogue")
+            "subject": subject, "message": error.message, "action": request.path, "tab": tab,
+            "back": back, "back_id": back_id}, status=422)
+    messages.success(request, done)
+    return redirect(back_url)
+
+
+@_admin_only
+@require_POST
+def node_deactivate(request: HttpRequest, node_id: int) -> HttpResponse:
+    node = _get(ApplicationNode, node_id)
+    return _deactivate(
+        request, node, lambda cascade: services.application_node_deactivate(
+            actor=request.user, node=node, cascade=cascade),
+        tab="catalogue", back="ui:catalogue", back_id=None, done=_("%(node)s is deactivated.") % {"node": node})
 
 
 @_admin_only
@@ -274,20 +283,11 @@ def category_edit(request: HttpRequest, category_id: int) -> HttpResponse:
 @require_POST
 def category_deactivate(request: HttpRequest, category_id: int) -> HttpResponse:
     category = _get(Category, category_id)
-    form = DeactivateForm(request.POST)
-    form.is_valid()
-    try:
-        services.category_deactivate(actor=request.user, category=category,
-                                     cascade=form.cleaned_data.get("cascade", False))
-    except ValidationFailed as error:
-        if "cascade" not in error.field_errors:
-            messages.error(request, str(error.message))
-            return redirect("ui:catalogue_service", service_id=category.service_id)
-        return render(request, "catalog/confirm_deactivate.html", {
-            "subject": category, "message": error.message, "action": request.path, "tab": "services",
-            "back": "ui:catalogue_service", "back_id": category.service_id}, status=422)
-    messages.success(request, _("%(category)s is no longer offered.") % {"category": category})
-    return redirect("ui:catalogue_service", service_id=category.service_id)
+    return _deactivate(
+        request, category, lambda cascade: services.category_deactivate(
+            actor=request.user, category=category, cascade=cascade),
+        tab="services", back="ui:catalogue_service", back_id=category.service_id,
+        done=_("%(category)s is no longer offered.") % {"category": category})
 
 
 @_admin_only
