@@ -94,17 +94,16 @@ def audit_record_many(*, actor: Any | None, entries: list[dict[str, Any]]) -> in
     """Append many entries at once (a bulk import's history), inside the caller's transaction.
 
     Each item of ``entries`` takes ``audit_record``'s keywords (``action``, ``subject``, ``subject_type``,
-    ``data``, ``organisation_id``). The chain lock is taken and the last hash read once; each entry is
-    hashed on the previous one and saved in order, exactly as ``audit_record`` would, without a savepoint,
-    lock and read per entry. Returns how many were written.
+    ``data``, ``organisation_id``), and may name its own ``actor`` and ``context`` (a batch of creates made
+    for several requests: each entry keeps who asked and from where). The chain lock is taken and the
+    last hash read once; each entry is hashed on the previous one and saved in order, exactly as
+    ``audit_record`` would, without a lock and read per entry. Returns how many were written.
     """
     if not entries:
         return 0
-    ctx = context.current()
+    default_context = context.current()
     at = clock.now()
-    actor_obj = actor if getattr(actor, "pk", None) else None
-    actor_name = getattr(actor, "username", "") or ("system" if actor is None else str(actor))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint, as in audit_record
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
@@ -118,8 +117,12 @@ def audit_record_many(*, actor: Any | None, entries: list[dict[str, Any]]) -> in
                 subject_type = subject_type or subject._meta.model_name
                 organisation_id = organisation_id if organisation_id is not None else getattr(
                     subject, "organisation_id", None)
+            who = item.get("actor", actor)
+            ctx = item.get("context") or default_context
             entry = AuditEntry(
-                at=at, actor=actor_obj, actor_name=actor_name, action=item["action"], subject_type=subject_type,
+                at=at, actor=who if getattr(who, "pk", None) else None,
+                actor_name=getattr(who, "username", "") or ("system" if who is None else str(who)),
+                action=item["action"], subject_type=subject_type,
                 subject_id=getattr(subject, "pk", None),
                 subject_label=str(subject)[:80] if subject is not None else "", organisation_id=organisation_id,
                 data=json.loads(json.dumps(item.get("data") or {}, cls=DjangoJSONEncoder)),

@@ -48,25 +48,61 @@ def routing_group_for(
     higher organisation, which beats one for every organisation. Only the rules that can apply are read:
     those of the category's lineage and of the organisation's ancestors (its materialised path).
     """
+    rules = routing_rules_for([(service, category, organisation)])[service.pk]
+    return pick_routing_group(rules, category=category, organisation=organisation)
+
+
+def _lineage(category: Category | None) -> list[int]:
     lineage: list[int] = []
     node = category
     while node is not None:
         lineage.append(node.pk)
         node = node.parent
-    ancestors = [int(part) for part in organisation.path.strip("/").split("/") if part] if organisation else []
-    rules = list(
-        RoutingRule.objects.filter(service=service, is_active=True)
-        .filter(Q(category__isnull=True) | Q(category_id__in=lineage))
+    return lineage
+
+
+def _ancestors(organisation: Organisation | None) -> list[int]:
+    return [int(part) for part in organisation.path.strip("/").split("/") if part] if organisation else []
+
+
+def routing_rules_for(
+    cases: list[tuple[Service, Category | None, Organisation | None]],
+) -> dict[int, list[RoutingRule]]:
+    """The active rules that can apply to any of ``cases`` (service, category, organisation), by service id:
+    one query for a whole batch of new records."""
+    services = {service.pk for service, _, _ in cases}
+    lineages = {pk for _, category, _ in cases for pk in _lineage(category)}
+    ancestors = {pk for _, _, organisation in cases for pk in _ancestors(organisation)}
+    by_service: dict[int, list[RoutingRule]] = {pk: [] for pk in services}
+    for rule in (
+        RoutingRule.objects.filter(service_id__in=services, is_active=True)
+        .filter(Q(category__isnull=True) | Q(category_id__in=lineages))
         .filter(Q(organisation__isnull=True) | Q(organisation_id__in=ancestors))
         .select_related("group")
         .order_by("id")
-    )
+    ):
+        by_service[rule.service_id].append(rule)
+    return by_service
+
+
+def pick_routing_group(
+    rules: list[RoutingRule], *, category: Category | None, organisation: Organisation | None
+) -> SupportGroup | None:
+    """``routing_group_for`` on the service's rules already read by ``routing_rules_for`` (the category and
+    the organisation narrow them here)."""
+    lineage = _lineage(category)
+    ancestors = _ancestors(organisation)
+    service_rules = [
+        rule for rule in rules
+        if (rule.category_id is None or rule.category_id in lineage)
+        and (rule.organisation_id is None or rule.organisation_id in ancestors)
+    ]
 
     def org_score(rule: RoutingRule) -> int:
         return 0 if rule.organisation_id is None else 1 + ancestors.index(rule.organisation_id)
 
     for category_id in [*lineage, None]:
-        candidates = [rule for rule in rules if rule.category_id == category_id]
+        candidates = [rule for rule in service_rules if rule.category_id == category_id]
         if candidates:
             return max(candidates, key=org_score).group
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import mimetypes
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
@@ -19,27 +20,31 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from opsdesk.accounts.models import SupportGroup, User
+from opsdesk.accounts.models import GroupMembership, SupportGroup, User
 from opsdesk.accounts.roles import Permission as P
 from opsdesk.accounts.selectors import holds_in
-from opsdesk.audit.services import audit_record
+from opsdesk.audit import context as audit_context
+from opsdesk.audit.context import AuditContext
+from opsdesk.audit.services import audit_record, audit_record_many
 from opsdesk.catalog.models import Category, Service
-from opsdesk.catalog.selectors import routing_group_for
+from opsdesk.catalog.selectors import pick_routing_group, routing_rules_for
 from opsdesk.core import clock
 from opsdesk.core.errors import (
+    DomainError,
     NotFound,
     PermissionDenied,
     TransitionNotAllowed,
     ValidationFailed,
 )
-from opsdesk.core.numbering import next_number
+from opsdesk.core.groupcommit import GroupCommit
+from opsdesk.core.numbering import next_numbers
 from opsdesk.core.validation import check_version
 from opsdesk.notifications.models import NotificationKind
-from opsdesk.notifications.services import notify
+from opsdesk.notifications.services import Notice, notify, notify_many
 from opsdesk.sla import services as sla_clocks
 
 from . import rules
@@ -199,32 +204,10 @@ def validate_attachment(upload: UploadedFile) -> None:
 # Assignment ----------------------------------------------------------------------------------
 
 
-def _pick_member(group: SupportGroup) -> User | None:
-    """Choose a handler inside ``group`` by its strategy (round robin, least loaded, or nobody)."""
-    if group.strategy == "manual":
-        return None
-    members = list(group.members.filter(is_active=True).order_by("id"))
-    if not members:
-        return None
-    if group.strategy == "least_loaded":
-        counts = dict(
-            Incident.objects.filter(state__in=WORKING_STATES, assignee__in=members)
-            .values("assignee").annotate(n=Count("id")).values_list("assignee", "n")
-        )
-        return min(members, key=lambda m: (counts.get(m.pk, 0), m.pk))
-    locked = SupportGroup.objects.select_for_update().get(pk=group.pk)
-    previous = locked.last_assigned_user_id
-    later = [m for m in members if previous is None or m.pk > previous]
-    chosen = later[0] if later else members[0]
-    SupportGroup.objects.filter(pk=group.pk).update(last_assigned_user=chosen)
-    return chosen
-
-
 def _assign(incident: Incident, group: SupportGroup, assignee: User | None) -> None:
-    incident.assigned_group = group
-    incident.assignee = assignee if assignee is not None else _pick_member(group)
-    incident.state = IncidentState.ASSIGNED
-    incident.pending_reason = ""
+    _assign_to(incident, group, assignee)
+    if assignee is None:
+        _pick_members([incident])
 
 
 def _notify_assignment(incident: Incident, actor: User | None, kind: str = NotificationKind.ASSIGNED) -> None:
@@ -240,30 +223,145 @@ def _notify_assignment(incident: Incident, actor: User | None, kind: str = Notif
 # Create and update ---------------------------------------------------------------------------
 
 
+@dataclass
+class IncidentDraft:
+    """One new incident as a caller asks for it: ``incident_create``'s arguments. References may be records
+    or ids (the API passes the ids it was sent; an unknown id is refused as an error on that field). The
+    caller's language and audit context are kept, so a batch written by another request's thread answers
+    in the caller's language and audits where the request came from."""
+
+    actor: User
+    title: str
+    description: str
+    service: Service | int | None
+    category: Category | int | None = None
+    impact: Any = Impact.LOW
+    urgency: Any = Urgency.MEDIUM
+    requester: User | int | None = None
+    channel: str = Channel.PORTAL
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    occurred_at: Any = None
+    priority: Any = None
+    priority_reason: str = ""
+    group: SupportGroup | int | None = None
+    assignee: User | int | None = None
+    attachments: Sequence[UploadedFile] = ()
+    language: str | None = field(default_factory=translation.get_language)
+    context: AuditContext = field(default_factory=audit_context.current)
+
+
+def incident_create(*, actor: User, **fields: Any) -> Incident:
+    """Record a new incident: reported by the requester, or on a caller's behalf by the desk.
+
+    ``fields`` are ``IncidentDraft``'s. Every create, one or many, is written by ``incidents_create_many``.
+    """
+    (result,) = incidents_create_many([IncidentDraft(actor=actor, **fields)])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
 @transaction.atomic
-def incident_create(
-    *,
-    actor: User,
-    title: str,
-    description: str,
-    service: Service | None,
-    category: Category | None = None,
-    impact: int = Impact.LOW,
-    urgency: int = Urgency.MEDIUM,
-    requester: User | None = None,
-    channel: str = Channel.PORTAL,
-    contact_name: str = "",
-    contact_phone: str = "",
-    contact_email: str = "",
-    occurred_at: dt.datetime | None = None,
-    priority: int | None = None,
-    priority_reason: str = "",
-    group: SupportGroup | None = None,
-    assignee: User | None = None,
-    attachments: Sequence[UploadedFile] = (),
-) -> Incident:
-    """Record a new incident: reported by the requester, or on a caller's behalf by the desk."""
-    requester = requester or actor
+def incidents_create_many(drafts: Sequence[IncidentDraft]) -> list[Incident | DomainError]:
+    """Record many new incidents in one transaction (a batch of API creates, a single form): the rules,
+    lists and records the drafts name are read once for the batch, and the numbers, the rows, the clocks,
+    the notifications and the audit entries are written in one statement each.
+
+    Answers, for each draft in order, the new incident or the error that refused it (a refused draft writes
+    nothing and does not stop the others). An unexpected database error fails the whole batch.
+    """
+    now = clock.now()
+    found = _References(drafts)
+    matrix = _priority_matrix()
+    results: list[Incident | DomainError] = []
+    accepted: list[tuple[Incident, IncidentDraft]] = []
+    for draft in drafts:
+        with translation.override(draft.language):
+            try:
+                incident = _prepared(draft, found, matrix, now)
+            except DomainError as error:
+                results.append(error)
+                continue
+        results.append(incident)
+        accepted.append((incident, draft))
+    if not accepted:
+        return results
+    _route(accepted)
+    _pick_members([incident for incident, draft in accepted if incident.assigned_group_id
+                   and incident.assignee_id is None])
+    # Numbered last: the day's counter row stays locked until commit, so concurrent creates wait on
+    # each other only from here on, not through the checks and routing above.
+    incidents = [incident for incident, draft in accepted]
+    for incident, number in zip(incidents, next_numbers("INC", len(incidents), at=now), strict=True):
+        incident.number = number
+    Incident.objects.bulk_create(incidents)
+    stored: dict[int, list[str]] = {}
+    for incident, draft in accepted:
+        stored[incident.pk] = [_store_attachment(incident, upload, draft.actor).name for upload in draft.attachments]
+    clocks = sla_clocks.incidents_clocks_start(incidents=incidents, now=now)
+    _notify_assignments([(incident, draft.actor) for incident, draft in accepted if incident.assigned_group_id])
+    audit_record_many(actor=None, entries=[
+        {"actor": draft.actor, "context": draft.context, "action": "incident.created", "subject": incident,
+         "data": {"fields": _snapshot(incident),
+                  "routed": draft.group is None and incident.assigned_group_id is not None,
+                  "attachments": stored[incident.pk]}}
+        for incident, draft in accepted
+    ])
+    for incident in incidents:
+        _prefetch_clocks(incident, clocks[incident.pk])
+    return results
+
+
+# The API's creates: concurrent requests of one process are written together (see core/groupcommit.py).
+incident_intake: GroupCommit[IncidentDraft, Incident] = GroupCommit(incidents_create_many)
+
+
+class _References:
+    """The services, categories, users and groups that a batch of drafts names by id, read once."""
+
+    def __init__(self, drafts: Sequence[IncidentDraft]) -> None:
+        def ids(name: str) -> set[int]:
+            return {value for d in drafts if _is_id(value := getattr(d, name))}
+
+        self.rows: dict[str, dict[int, Any]] = {
+            "service": Service.objects.in_bulk(ids("service")),
+            "category": Category.objects.select_related("parent__parent").in_bulk(ids("category")),
+            "user": User.objects.filter(is_active=True).select_related("organisation")
+            .in_bulk(ids("requester") | ids("assignee")),
+            "group": SupportGroup.objects.in_bulk(ids("group")),
+        }
+
+    def get(self, field_name: str, kind: str, value: Any) -> Any:
+        if not _is_id(value):
+            return value
+        row = self.rows[kind].get(value)
+        if row is None:
+            thing = {"service": Service, "category": Category, "user": User, "group": SupportGroup}[kind]
+            message = _("There is no %(thing)s with id %(id)s.") % {"thing": thing._meta.verbose_name, "id": value}
+            raise ValidationFailed(message, field_errors={field_name: [message]})
+        return row
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _priority_matrix() -> dict[tuple[int, int], int]:
+    return {**rules.DEFAULT_PRIORITY_MATRIX,
+            **{(i, u): p for i, u, p in PriorityRule.objects.values_list("impact", "urgency", "priority")}}
+
+
+def _prepared(draft: IncidentDraft, found: _References, matrix: dict[tuple[int, int], int],
+              now: dt.datetime) -> Incident:
+    """Check one draft and build its (unsaved) incident, or raise what refuses it."""
+    actor = draft.actor
+    service = found.get("service", "service", draft.service)
+    category = found.get("category", "category", draft.category)
+    requester = found.get("requester", "user", draft.requester) or actor
+    group = found.get("group", "group", draft.group)
+    assignee = found.get("assignee", "user", draft.assignee)
     organisation = requester.organisation
     if organisation is None:
         raise _fail("requester", _("The requester belongs to no organisation."))
@@ -273,19 +371,20 @@ def incident_create(
                                    % {"organisation": organisation})
     elif not actor.holds(P.INCIDENT_REPORT):
         raise PermissionDenied(_("You may not report incidents."))
-    if channel not in Channel.values:
+    if draft.channel not in Channel.values:
         raise _fail("channel", _("Choose one of the listed values."))
-    impact = _validate_choice("impact", impact, Impact)
-    urgency = _validate_choice("urgency", urgency, Urgency)
-    occurred_at = _occurred_at(occurred_at)
-    _validate_text({"title": title, "description": description, "contact_email": contact_email, "occurred_at": occurred_at})
+    impact = _validate_choice("impact", draft.impact, Impact)
+    urgency = _validate_choice("urgency", draft.urgency, Urgency)
+    occurred_at = _occurred_at(draft.occurred_at)
+    _validate_text({"title": draft.title, "description": draft.description, "contact_email": draft.contact_email,
+                    "occurred_at": occurred_at})
     _validate_classification(service, category)
-    for upload in attachments:
+    for upload in draft.attachments:
         validate_attachment(upload)
     may_dispatch = holds_in(actor, P.INCIDENT_DISPATCH, organisation.pk)
-    computed = priority_for(impact=impact, urgency=urgency)
-    priority = None if priority in (None, "") else _validate_choice("priority", priority, Priority)
-    priority_reason = (priority_reason or "").strip()
+    computed = matrix.get((impact, urgency)) or rules.DEFAULT_PRIORITY_MATRIX[(impact, urgency)]
+    priority = None if draft.priority in (None, "") else _validate_choice("priority", draft.priority, Priority)
+    priority_reason = (draft.priority_reason or "").strip()
     overridden = priority is not None and priority != computed
     if overridden:
         if not may_dispatch:
@@ -296,52 +395,110 @@ def incident_create(
         raise PermissionDenied(_("You may not dispatch incidents."))
     if assignee is not None and group is None:
         raise _fail("group", _("Choose the group the assignee works in."))
-
-    now = clock.now()
     incident = Incident(
         created_at=now,
         updated_at=now,
-        title=title.strip(),
-        description=description.strip(),
+        title=draft.title.strip(),
+        description=draft.description.strip(),
         service=service,
         category=category,
         impact=impact,
         urgency=urgency,
         priority=int(priority) if overridden else computed,
         priority_overridden=overridden,
-        priority_reason=priority_reason.strip() if overridden else "",
-        channel=channel,
+        priority_reason=priority_reason if overridden else "",
+        channel=draft.channel,
         requester=requester,
         organisation=organisation,
-        contact_name=contact_name or requester.display_name or requester.username,
-        contact_phone=contact_phone or requester.phone,
-        contact_email=contact_email or requester.email,
+        contact_name=draft.contact_name or requester.display_name or requester.username,
+        contact_phone=draft.contact_phone or requester.phone,
+        contact_email=draft.contact_email or requester.email,
         occurred_at=occurred_at,
         created_by=actor,
     )
     if group is not None:
         _validate_group(group, assignee)
-        _assign(incident, group, assignee)
-    else:
-        routed = routing_group_for(service=service, category=category, organisation=organisation)
-        if routed is not None:
-            _assign(incident, routed, None)
-    # Numbered last: the day's counter row stays locked until commit, so concurrent creates wait on
-    # each other only from here on, not through the checks and routing above.
-    incident.number = next_number("INC", at=now)
-    incident.save()
-    for upload in attachments:
-        _store_attachment(incident, upload, actor)
-    clocks = sla_clocks.incident_clocks_start(incident=incident, now=now)
-    if incident.assigned_group_id:
-        _notify_assignment(incident, actor)
-    audit_record(actor=actor, action="incident.created", subject=incident, data={
-        "fields": _snapshot(incident),
-        "routed": group is None and incident.assigned_group_id is not None,
-        "attachments": [a.name for a in incident.attachments.all()] if attachments else [],
-    })
-    _prefetch_clocks(incident, clocks)
+        _assign_to(incident, group, assignee)
     return incident
+
+
+def _route(accepted: list[tuple[Incident, IncidentDraft]]) -> None:
+    """Send each new incident that names no group to the group its routing rules choose (if any)."""
+    undispatched = [incident for incident, draft in accepted if draft.group is None]
+    if not undispatched:
+        return
+    rules_by_service = routing_rules_for([(i.service, i.category, i.organisation) for i in undispatched])
+    for incident in undispatched:
+        routed = pick_routing_group(rules_by_service[incident.service_id], category=incident.category,
+                                    organisation=incident.organisation)
+        if routed is not None:
+            _assign_to(incident, routed, None)
+
+
+def _assign_to(incident: Incident, group: SupportGroup, assignee: User | None) -> None:
+    """``_assign`` without choosing a member: a batch picks its members together (``_pick_members``)."""
+    incident.assigned_group = group
+    incident.assignee = assignee
+    incident.state = IncidentState.ASSIGNED
+    incident.pending_reason = ""
+
+
+def _pick_members(incidents: list[Incident]) -> None:
+    """Give each of ``incidents`` (assigned to a group, nobody in it yet) the member its group's strategy
+    chooses, in order, as ``_pick_member`` would one after the other: round-robin groups are locked and
+    moved on once for the batch, least-loaded counts include the records of the batch."""
+    groups = {i.assigned_group_id: i.assigned_group for i in incidents if i.assigned_group.strategy != "manual"}
+    if not groups:
+        return
+    members: dict[int, list[User]] = {pk: [] for pk in groups}
+    for membership in (GroupMembership.objects.filter(group_id__in=groups, user__is_active=True)
+                       .select_related("user").order_by("user_id")):
+        members[membership.group_id].append(membership.user)
+    least_loaded = [pk for pk, g in groups.items() if g.strategy == "least_loaded" and members[pk]]
+    load: dict[int, int] = {}
+    if least_loaded:
+        load = dict(
+            Incident.objects.filter(state__in=WORKING_STATES,
+                                    assignee__in=[m for pk in least_loaded for m in members[pk]])
+            .values("assignee").annotate(n=Count("id")).values_list("assignee", "n")
+        )
+    round_robin = [pk for pk, g in groups.items() if g.strategy == "round_robin" and members[pk]]
+    previous: dict[int, int | None] = dict(
+        SupportGroup.objects.select_for_update().filter(pk__in=round_robin).order_by("pk")
+        .values_list("pk", "last_assigned_user_id")
+    ) if round_robin else {}
+    for incident in incidents:
+        pk = incident.assigned_group_id
+        if pk not in groups or not members[pk]:
+            continue
+        candidates = members[pk]
+        if pk in previous:
+            later = [m for m in candidates if previous[pk] is None or m.pk > previous[pk]]  # type: ignore[operator]
+            chosen = later[0] if later else candidates[0]
+            previous[pk] = chosen.pk
+        else:
+            chosen = min(candidates, key=lambda m: (load.get(m.pk, 0), m.pk))
+            load[chosen.pk] = load.get(chosen.pk, 0) + 1
+        incident.assignee = chosen
+    if previous:
+        SupportGroup.objects.bulk_update(
+            [SupportGroup(pk=pk, last_assigned_user_id=last) for pk, last in previous.items()],
+            ["last_assigned_user"])
+
+
+def _notify_assignments(assigned: list[tuple[Incident, User | None]]) -> None:
+    """``_notify_assignment`` for a batch of new records: the groups' members are read once."""
+    if not assigned:
+        return
+    unowned = {i.assigned_group_id for i, actor in assigned if not i.assignee_id}
+    members: dict[int, list[int]] = {pk: [] for pk in unowned}
+    for group_id, user_id in GroupMembership.objects.filter(group_id__in=unowned).values_list("group_id", "user_id"):
+        members[group_id].append(user_id)
+    notify_many([
+        Notice(recipients=[i.assignee_id] if i.assignee_id else members[i.assigned_group_id],
+               kind=NotificationKind.ASSIGNED, subject=i, actor=actor)
+        for i, actor in assigned
+    ])
 
 
 def _prefetch_clocks(incident: Incident, clocks: list[Any]) -> None:

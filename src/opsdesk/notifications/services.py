@@ -47,6 +47,18 @@ def max_attempts() -> int:
 # Notifying ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One ``notify`` call's arguments, for ``notify_many``."""
+
+    recipients: Iterable[Any]
+    kind: str
+    subject: Any
+    actor: Any | None
+    text: str = ""
+    data: dict[str, Any] | None = None
+
+
 def notify(
     *,
     recipients: Iterable[Any],
@@ -62,29 +74,39 @@ def notify(
     in the outbox (one bulk insert), and one task is enqueued after the transaction commits to send them. The demo's
     made-up history (audit source "demo") is not emailed. Returns the number of notifications.
     """
-    actor_id = getattr(actor, "pk", None)
-    ids = {getattr(r, "pk", r) for r in recipients if r is not None} - {actor_id, None}
-    if not ids:
-        return 0
+    return notify_many([Notice(recipients=recipients, kind=kind, subject=subject, actor=actor, text=text, data=data)])
+
+
+def notify_many(notices: Iterable[Notice]) -> int:
+    """``notify`` for many subjects at once (a batch of new records): one insert of the notifications, and
+    per kind one read of who wants email and one insert into the outbox."""
     now = clock.now()
-    rows = [
-        Notification(
-            recipient_id=rid,
-            kind=kind,
-            subject_type=subject._meta.model_name,
-            subject_id=subject.pk,
-            subject_label=str(subject),
-            subject_title=str(getattr(subject, "title", ""))[:200],
-            actor_name=str(actor) if actor is not None else "",
-            text=text[:2000],
-            data=data or {},
-            created_at=now,
+    rows: list[Notification] = []
+    for notice in notices:
+        actor_id = getattr(notice.actor, "pk", None)
+        ids = {getattr(r, "pk", r) for r in notice.recipients if r is not None} - {actor_id, None}
+        subject = notice.subject
+        rows.extend(
+            Notification(
+                recipient_id=rid,
+                kind=notice.kind,
+                subject_type=subject._meta.model_name,
+                subject_id=subject.pk,
+                subject_label=str(subject),
+                subject_title=str(getattr(subject, "title", ""))[:200],
+                actor_name=str(notice.actor) if notice.actor is not None else "",
+                text=notice.text[:2000],
+                data=notice.data or {},
+                created_at=now,
+            )
+            for rid in sorted(ids)
         )
-        for rid in sorted(ids)
-    ]
+    if not rows:
+        return 0
     Notification.objects.bulk_create(rows)
     if context.current().source != "demo":
-        _queue_email(rows, kind=kind, now=now)
+        for kind in sorted({row.kind for row in rows}):
+            _queue_email([row for row in rows if row.kind == kind], kind=kind, now=now)
     return len(rows)
 
 

@@ -385,32 +385,55 @@ def _calendar_for(agreement: ServiceLevelAgreement, incident: Incident) -> Busin
 def incident_clocks_start(*, incident: Incident, now: dt.datetime) -> list[IncidentClock]:
     """Start the response and resolution clocks of a new incident, if its service has an agreement with a
     target for its priority. Called by ``incident_create`` inside its transaction."""
+    return incidents_clocks_start(incidents=[incident], now=now)[incident.pk]
+
+
+def incidents_clocks_start(*, incidents: list[Incident], now: dt.datetime) -> dict[int, list[IncidentClock]]:
+    """``incident_clocks_start`` for a batch of new incidents: the agreements, thresholds, targets and
+    operational targets are read once for the batch, the clocks and group spans inserted in one statement
+    each. Answers the clocks started, by incident id."""
+    started: dict[int, list[IncidentClock]] = {incident.pk: [] for incident in incidents}
+    links = {link.service_id: link.agreement for link in ServiceAgreement.objects.select_related(
+        "agreement", "agreement__calendar").filter(service_id__in={i.service_id for i in incidents})}
+    agreements = {a.pk: a for a in links.values() if a.is_active}
+    percents_of: dict[int, set[int]] = {pk: {BREACH} for pk in agreements}
+    for agreement_id, percent in AgreementThreshold.objects.filter(agreement_id__in=agreements).values_list(
+            "agreement_id", "percent"):
+        percents_of[agreement_id].add(percent)
+    targets = {(t.agreement_id, t.priority): t for t in AgreementTarget.objects.filter(
+        agreement_id__in=agreements, priority__in={i.priority for i in incidents})}
+    calendars: dict[Any, BusinessCalendar | None] = {}
     clocks: list[IncidentClock] = []
-    agreement = agreement_for_service(incident.service)
-    if agreement is not None and agreement.is_active:
-        calendar = _calendar_for(agreement, incident)
+    for incident in incidents:
+        agreement = links.get(incident.service_id)
+        if agreement is None or not agreement.is_active:
+            continue
+        key = agreement.calendar_id or ("organisation", incident.organisation_id)
+        if key not in calendars:
+            calendars[key] = _calendar_for(agreement, incident)
+        calendar = calendars[key]
         if calendar is None:
             log.warning("incident %s: agreement %s has no calendar and no default calendar exists",
                         incident.number, agreement.code)
-        else:
-            percents = _percents(agreement.pk)
-            row = AgreementTarget.objects.filter(agreement_id=agreement.pk, priority=incident.priority).first()
-            for kind in ClockKind.values:
-                target = _seconds_of(row, kind)
-                if target is None:
-                    continue
-                c = IncidentClock(incident=incident, kind=kind, agreement=agreement, calendar=calendar,
-                                  target_seconds=target, warn_percent=_warn_percent(percents),
-                                  started_at=incident.created_at, running_since=incident.created_at)
-                status = status_for(kind, incident.state, incident.pending_reason, agreement.pause_reasons)
-                if status != RUNNING:
-                    _set_status(c, status, now)
-                _plan(c, now, percents)
-                clocks.append(c)
-            IncidentClock.objects.bulk_create(clocks)
-    if incident.assigned_group_id:
-        _span_open(incident, incident.assigned_group_id, now)
-    return clocks
+            continue
+        percents = sorted(percents_of[agreement.pk])
+        row = targets.get((agreement.pk, incident.priority))
+        for kind in ClockKind.values:
+            target = _seconds_of(row, kind)
+            if target is None:
+                continue
+            c = IncidentClock(incident=incident, kind=kind, agreement=agreement, calendar=calendar,
+                              target_seconds=target, warn_percent=_warn_percent(percents),
+                              started_at=incident.created_at, running_since=incident.created_at)
+            status = status_for(kind, incident.state, incident.pending_reason, agreement.pause_reasons)
+            if status != RUNNING:
+                _set_status(c, status, now)
+            _plan(c, now, percents)
+            started[incident.pk].append(c)
+            clocks.append(c)
+    IncidentClock.objects.bulk_create(clocks)
+    _spans_open([i for i in incidents if i.assigned_group_id], now, agreements=links)
+    return started
 
 
 def _ref_id(value: Any) -> int | None:
@@ -423,7 +446,7 @@ def incident_changed(*, incident: Incident, before: dict[str, Any], now: dt.date
     if _ref_id(before.get("assigned_group")) != incident.assigned_group_id:
         _span_close(incident, now)
         if incident.assigned_group_id:
-            _span_open(incident, incident.assigned_group_id, now)
+            _span_open(incident, now)
     else:
         _spans_pause_or_resume(incident, before, now)
     if _ref_id(before.get("service")) != incident.service_id or before.get("priority") != incident.priority:
@@ -441,12 +464,6 @@ def incident_changed(*, incident: Incident, before: dict[str, Any], now: dt.date
 
 
 # Group spans (OLA) --------------------------------------------------------------------------------
-
-
-def _ola_for(group_id: int, priority: int) -> OperationalTarget | None:
-    targets = {t.priority: t for t in OperationalTarget.objects.filter(group_id=group_id)
-               .filter(Q(priority=priority) | Q(priority__isnull=True))}
-    return targets.get(priority) or targets.get(None)
 
 
 def _span_pause_reasons(incident: Incident) -> frozenset[str]:
@@ -482,19 +499,41 @@ def _is_paused(state: str, pending_reason: str, pause_reasons: frozenset[str]) -
     return state == "pending" and (pending_reason or "") in pause_reasons
 
 
-def _span_open(incident: Incident, group_id: int, now: dt.datetime) -> None:
-    target = _ola_for(group_id, incident.priority)
-    if target is None:
+def _span_open(incident: Incident, now: dt.datetime) -> None:
+    _spans_open([incident], now)
+
+
+def _spans_open(incidents: list[Incident], now: dt.datetime,
+                agreements: dict[int, ServiceLevelAgreement] | None = None) -> None:
+    """Open a stay with its assigned group for each of ``incidents`` that has an operational target
+    (``agreements``: the agreement by service id, when the caller has read them)."""
+    if not incidents:
         return
-    calendar = target.calendar or calendar_for_organisation(incident.organisation)
-    if calendar is None:
-        return
-    seconds = target.target_minutes * 60
-    paused = _is_paused(incident.state, incident.pending_reason, _span_pause_reasons(incident))
-    GroupSpan.objects.create(incident=incident, group_id=group_id, started_at=now, calendar=calendar,
-                             target_seconds=seconds,
-                             due_at=None if paused else businesstime.add_business_seconds(
-                                 calendar_spec(calendar.pk), now, seconds))
+    targets: dict[tuple[int, int | None], OperationalTarget] = {
+        (t.group_id, t.priority): t for t in OperationalTarget.objects.select_related("calendar").filter(
+            group_id__in={i.assigned_group_id for i in incidents})
+    }
+    spans: list[GroupSpan] = []
+    for incident in incidents:
+        group_id = incident.assigned_group_id
+        target = targets.get((group_id, incident.priority)) or targets.get((group_id, None))
+        if target is None:
+            continue
+        calendar = target.calendar or calendar_for_organisation(incident.organisation)
+        if calendar is None:
+            continue
+        seconds = target.target_minutes * 60
+        if agreements is None:
+            reasons = _span_pause_reasons(incident)
+        else:
+            agreement = agreements.get(incident.service_id)
+            reasons = agreement.pause_reasons if agreement is not None and agreement.is_active else frozenset()
+        paused = _is_paused(incident.state, incident.pending_reason, reasons)
+        spans.append(GroupSpan(incident=incident, group_id=group_id, started_at=now, calendar=calendar,
+                               target_seconds=seconds,
+                               due_at=None if paused else businesstime.add_business_seconds(
+                                   calendar_spec(calendar.pk), now, seconds)))
+    GroupSpan.objects.bulk_create(spans)
 
 
 def _span_close(incident: Incident, now: dt.datetime) -> None:
