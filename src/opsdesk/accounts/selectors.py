@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -38,6 +39,31 @@ def organisation_ids_where(user: User, permission: str) -> frozenset[int]:
         cache[grants] = ids
     cache[permission] = cache[grants]
     return cache[permission]
+
+
+# What a user object caches about its person's grants (cached properties and the scope cache above).
+_PERSON_READS = ("role_grants", "permissions", "roles", "_org_scope_cache", "support_group_ids", "led_group_ids")
+
+
+def one_object_per_person(users: Iterable[User]) -> dict[int, User]:
+    """The first object of each person among ``users``: requests of one person written in one batch check
+    their grants on it, so the grants are read once for the batch (``share_person_reads`` hands them back)."""
+    chosen: dict[int, User] = {}
+    for user in users:
+        chosen.setdefault(user.pk, user)
+    return chosen
+
+
+def share_person_reads(users: Iterable[User], chosen: dict[int, User]) -> None:
+    """Give each of ``users`` what its person's chosen object has read about the grants, so rendering each
+    request's answer does not read them again."""
+    for user in users:
+        source = chosen.get(user.pk)
+        if source is None or source is user:
+            continue
+        for name in _PERSON_READS:
+            if name in source.__dict__ and name not in user.__dict__:
+                user.__dict__[name] = source.__dict__[name]
 
 
 def holds_in(user: User, permission: str, organisation_id: int | None) -> bool:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import GroupMembership, SupportGroup, User
 from opsdesk.accounts.roles import Permission as P
-from opsdesk.accounts.selectors import holds_in
+from opsdesk.accounts.selectors import holds_in, one_object_per_person, share_person_reads
 from opsdesk.audit import context as audit_context
 from opsdesk.audit.context import AuditContext
 from opsdesk.audit.services import audit_record, audit_record_many
@@ -275,17 +275,21 @@ def incidents_create_many(drafts: Sequence[IncidentDraft]) -> list[Incident | Do
     now = clock.now()
     found = _References(drafts)
     matrix = _priority_matrix()
+    actors = one_object_per_person(draft.actor for draft in drafts)
     results: list[Incident | DomainError] = []
     accepted: list[tuple[Incident, IncidentDraft]] = []
     for draft in drafts:
         with translation.override(draft.language):
             try:
-                incident = _prepared(draft, found, matrix, now)
+                incident = _prepared(draft, actors[draft.actor.pk], found, matrix, now)
             except DomainError as error:
                 results.append(error)
                 continue
         results.append(incident)
         accepted.append((incident, draft))
+    for actor in actors.values():  # each answer shows the transitions its actor may take (they read the groups)
+        actor.support_group_ids  # noqa: B018
+    share_person_reads((draft.actor for draft in drafts), actors)
     if not accepted:
         return results
     _route(accepted)
@@ -353,10 +357,10 @@ def _priority_matrix() -> dict[tuple[int, int], int]:
             **{(i, u): p for i, u, p in PriorityRule.objects.values_list("impact", "urgency", "priority")}}
 
 
-def _prepared(draft: IncidentDraft, found: _References, matrix: dict[tuple[int, int], int],
+def _prepared(draft: IncidentDraft, actor: User, found: _References, matrix: dict[tuple[int, int], int],
               now: dt.datetime) -> Incident:
-    """Check one draft and build its (unsaved) incident, or raise what refuses it."""
-    actor = draft.actor
+    """Check one draft and build its (unsaved) incident, or raise what refuses it. ``actor`` is the draft's
+    actor, as one object per person in the batch."""
     service = found.get("service", "service", draft.service)
     category = found.get("category", "category", draft.category)
     requester = found.get("requester", "user", draft.requester) or actor

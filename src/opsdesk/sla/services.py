@@ -532,7 +532,7 @@ def _spans_open(incidents: list[Incident], now: dt.datetime,
         spans.append(GroupSpan(incident=incident, group_id=group_id, started_at=now, calendar=calendar,
                                target_seconds=seconds,
                                due_at=None if paused else businesstime.add_business_seconds(
-                                   calendar_spec(calendar.pk), now, seconds)))
+                                   calendar_spec_of(calendar), now, seconds)))
     GroupSpan.objects.bulk_create(spans)
 
 
