@@ -59,5 +59,12 @@ def test_last_use_is_remembered(world) -> None:
     moment = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
     issued = accounts.api_token_create(actor=world.l1, name="laptop")
     with clock.frozen_at(moment):
-        accounts.api_token_authenticate(issued.secret)
+        assert accounts.api_token_authenticate(issued.secret) == world.l1
     assert ApiToken.objects.get(pk=issued.token.pk).last_used_at == moment
+    with clock.frozen_at(moment + dt.timedelta(minutes=4)):  # noted at most every five minutes
+        assert accounts.api_token_authenticate(issued.secret) == world.l1
+    assert ApiToken.objects.get(pk=issued.token.pk).last_used_at == moment
+    with clock.frozen_at(moment + dt.timedelta(minutes=6)):
+        user = accounts.api_token_authenticate(issued.secret)
+    assert ApiToken.objects.get(pk=issued.token.pk).last_used_at == moment + dt.timedelta(minutes=6)
+    assert (user.username, user.organisation_id, user.roles) == ("l1", world.l1.organisation_id, world.l1.roles)

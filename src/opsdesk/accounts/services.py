@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -354,10 +355,24 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
 
 
 def api_token_authenticate(secret: str) -> User | None:
-    token = ApiToken.objects.select_related("user").filter(digest=_digest(secret), revoked_at__isnull=True).first()
-    if token is None or not token.user.is_active:
+    """The active user a live (not revoked) token belongs to, or None; notes the token's use (at most every
+    five minutes). Every API request runs this: its one query is written in SQL once, because building it
+    through the ORM (the token joined to every column of its user) cost about 0.6 ms of CPU per request."""
+    stale_before = clock.now() - dt.timedelta(minutes=5)
+    found = next(iter(User.objects.raw(_token_user_sql(), [
+        connection.ops.adapt_datetimefield_value(stale_before), _digest(secret)])), None)
+    if found is None:
         return None
-    now = clock.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if found.token_stale:
+        ApiToken.objects.filter(pk=found.token_id).update(last_used_at=clock.now())
+    return found
+
+
+@functools.cache
+def _token_user_sql() -> str:
+    user, token, q = User._meta.db_table, ApiToken._meta.db_table, connection.ops.quote_name
+    return (
+        f"SELECT u.*, t.id AS token_id, (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_stale "
+        f"FROM {q(user)} u INNER JOIN {q(token)} t ON t.user_id = u.id "
+        f"WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
+    )
