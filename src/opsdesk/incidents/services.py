@@ -227,8 +227,9 @@ def _notify_assignment(incident: Incident, actor: User | None, kind: str = Notif
 class IncidentDraft:
     """One new incident as a caller asks for it: ``incident_create``'s arguments. References may be records
     or ids (the API passes the ids it was sent; an unknown id is refused as an error on that field). The
-    caller's language and audit context are kept, so a batch written by another request's thread answers
-    in the caller's language and audits where the request came from."""
+    caller's language, time zone and audit context are kept, so a batch written by another request's thread
+    answers in the caller's language, reads a local time in the caller's zone and audits where the request
+    came from."""
 
     actor: User
     title: str
@@ -249,6 +250,7 @@ class IncidentDraft:
     assignee: User | int | None = None
     attachments: Sequence[UploadedFile] = ()
     language: str | None = field(default_factory=translation.get_language)
+    time_zone: str = field(default_factory=timezone.get_current_timezone_name)  # reads a local occurred_at
     context: AuditContext = field(default_factory=audit_context.current)
 
 
@@ -279,7 +281,7 @@ def incidents_create_many(drafts: Sequence[IncidentDraft]) -> list[Incident | Do
     results: list[Incident | DomainError] = []
     accepted: list[tuple[Incident, IncidentDraft]] = []
     for draft in drafts:
-        with translation.override(draft.language):
+        with translation.override(draft.language), timezone.override(draft.time_zone):
             try:
                 incident = _prepared(draft, actors[draft.actor.pk], found, matrix, now)
             except DomainError as error:
