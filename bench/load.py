@@ -480,7 +480,7 @@ def main() -> None:
     parser.add_argument("--create-seconds", type=float, default=25)
     parser.add_argument("--create-client", choices=["wrk", "httpx"],
                         help="who posts the creates: wrk (the default when it is installed) or Python httpx threads")
-    parser.add_argument("--create-connections", type=int, default=32, help="wrk's connections (--create-client wrk)")
+    parser.add_argument("--create-connections", type=int, default=64, help="wrk's connections (--create-client wrk)")
     parser.add_argument("--only", choices=["reference", "queue", "list", "search", "create"], help="run one group only")
     parser.add_argument("--label", default="", help="a note on the server set-up, stored with the figures")
     parser.add_argument("--seed", type=int, default=7)

@@ -7,15 +7,15 @@
 #   bench/run.sh --only search   any other option goes to bench/load.py (see its --help)
 #
 # Environment: BENCH_DB (opsdesk_bench), BENCH_INCIDENTS (1000000), BENCH_PORT (a free one),
-# BENCH_WORKERS (4), BENCH_THREADS (1: sync workers; more: gthread workers with that many threads).
+# BENCH_WORKERS (2), BENCH_THREADS (32: gthread workers, as `opsdesk serve` runs them; 1: sync workers).
 # Figures are printed and written to bench/out/ (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DB=${BENCH_DB:-opsdesk_bench}
 PORT=${BENCH_PORT:-$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
-WORKERS=${BENCH_WORKERS:-4}
-THREADS=${BENCH_THREADS:-1}
+WORKERS=${BENCH_WORKERS:-2}
+THREADS=${BENCH_THREADS:-32}
 INCIDENTS=${BENCH_INCIDENTS:-1000000}
 PY=.venv/bin/python
 export OPSDESK_DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}"

@@ -49,21 +49,28 @@ class GroupCommit(Generic[Item, Result]):
         waiting: _Waiting[Item, Result] = _Waiting(item)
         with self._changed:
             self._queue.append(waiting)
-            while not waiting.done and (self._leading or waiting.taken):
-                self._changed.wait()
-            if waiting.done:
-                return self._answer(waiting)
-            self._leading = True
-            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch:]
-            for taken in batch:
-                taken.taken = True
-        try:
-            self._write(batch)
-        finally:
+        while True:
             with self._changed:
-                self._leading = False
-                self._changed.notify_all()
-        return self._answer(waiting)
+                while not waiting.done and (self._leading or waiting.taken):
+                    self._changed.wait()
+                if waiting.done:
+                    return self._answer(waiting)
+                # Nobody writes and our item waits: lead a batch of the oldest items (ours among them, unless
+                # more than max_batch wait before it: then we lead again after this one).
+                self._leading = True
+                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch:]
+                for taken in batch:
+                    taken.taken = True
+            try:
+                self._write(batch)
+            finally:
+                with self._changed:
+                    for taken in batch:
+                        if not taken.done:  # the leader was interrupted (BaseException): never leave them waiting
+                            taken.error = RuntimeError("the batch was interrupted before this item was written")
+                            taken.done = True
+                    self._leading = False
+                    self._changed.notify_all()
 
     def _write(self, batch: list[_Waiting[Item, Result]]) -> None:
         self.batches += 1

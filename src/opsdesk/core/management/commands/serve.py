@@ -49,8 +49,9 @@ class Command(BaseCommand):
                             help="address:port to listen on (default: $OPSDESK_BIND or 127.0.0.1:8000)")
         parser.add_argument("--workers", type=int, default=int(os.environ.get("OPSDESK_WEB_WORKERS", "2")),
                             help="worker processes (default: $OPSDESK_WEB_WORKERS or 2)")
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("OPSDESK_WEB_THREADS", "4")),
-                            help="threads per worker process (default: $OPSDESK_WEB_THREADS or 4)")
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("OPSDESK_WEB_THREADS", "16")),
+                            help="threads per worker process; each holds a database connection "
+                                 "(default: $OPSDESK_WEB_THREADS or 16)")
         parser.add_argument("--timeout", type=int, default=int(os.environ.get("OPSDESK_WEB_TIMEOUT", "60")),
                             help="seconds before a silent worker is restarted (default: 60)")
         parser.add_argument("--access-log", action="store_true", help="log every request to standard output")
