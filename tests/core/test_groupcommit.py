@@ -109,8 +109,6 @@ class HoldBack(threading.Condition):
         return woken
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a leader takes the first max_batch items of the queue, which need not "
-                   "include its own; it then returns None for its own, unwritten item")
 def test_a_leader_whose_item_is_beyond_max_batch_still_gets_its_own_result() -> None:
     led = threading.Event()
     recorder = Recorder()
@@ -141,7 +139,7 @@ def test_a_leader_whose_item_is_beyond_max_batch_still_gets_its_own_result() -> 
         assert not thread.is_alive()
 
     assert recorder.batches[:2] == [[0], [1]]
-    assert outcomes == {0: "done 0", 1: "done 1", 2: "done 2"}  # item 2's caller gets None, item 2 is left queued
+    assert outcomes == {0: "done 0", 1: "done 1", 2: "done 2"}  # item 2's caller leads until its own is written
 
 
 def test_an_error_answered_for_one_item_is_raised_to_its_caller_only() -> None:
@@ -219,3 +217,41 @@ def test_results_in_the_wrong_number_for_a_batch_make_each_item_run_alone() -> N
     assert outcomes == {item: ("value", f"done {item}") for item in range(4)}
     assert sorted(recorder.batches[1]) == [1, 2, 3]
     assert recorder.batches[2:] == [[item] for item in recorder.batches[1]]
+
+
+class Interrupted(BaseException):
+    """What a worker's shutdown raises in a thread (not an ``Exception``: a failed batch is not retried)."""
+
+
+def test_when_a_leader_is_interrupted_the_callers_it_took_get_an_error_instead_of_waiting_for_ever() -> None:
+    def interrupt_second_batch(item: Any) -> Any:
+        if item != 0:
+            raise Interrupted
+        return f"done {item}"
+
+    recorder = Recorder()
+    commit = GroupCommit(lambda items: [interrupt_second_batch(i) for i in recorder(items)] if items != [0]
+                         else recorder(items))
+    outcomes: dict[int, str] = {}
+
+    def call(item: int) -> None:
+        try:
+            outcomes[item] = commit.submit(item)
+        except Interrupted:
+            outcomes[item] = "interrupted"
+        except RuntimeError as error:
+            outcomes[item] = f"error: {error}"
+
+    threads = [threading.Thread(target=call, args=(item,)) for item in range(3)]
+    threads[0].start()
+    assert recorder.entered.wait(WAIT)
+    for index in (1, 2):
+        threads[index].start()
+        queued(commit, index)
+    recorder.release.set()
+    for thread in threads:
+        thread.join(WAIT)
+        assert not thread.is_alive(), "a caller still waits for a batch whose leader was interrupted"
+    assert outcomes[0] == "done 0"
+    assert sorted(outcomes[item] for item in (1, 2)) == [
+        "error: the batch was interrupted before this item was written", "interrupted"]
