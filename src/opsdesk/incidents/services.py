@@ -211,13 +211,20 @@ def _assign(incident: Incident, group: SupportGroup, assignee: User | None) -> N
 
 
 def _notify_assignment(incident: Incident, actor: User | None, kind: str = NotificationKind.ASSIGNED) -> None:
-    if incident.assignee_id:
-        recipients: Sequence[Any] = [incident.assignee_id]
-    elif incident.assigned_group_id:
-        recipients = list(incident.assigned_group.memberships.values_list("user_id", flat=True))
-    else:
-        recipients = []
-    notify(recipients=recipients, kind=kind, subject=incident, actor=actor)
+    _notify_assignments([(incident, actor)], kind)
+
+
+def _notify_assignments(assigned: list[tuple[Incident, User | None]], kind: str = NotificationKind.ASSIGNED) -> None:
+    """Tell each record's assignee, else every member of its group (read once for all the records)."""
+    unowned = {i.assigned_group_id for i, actor in assigned if not i.assignee_id and i.assigned_group_id}
+    members: dict[int, list[int]] = {pk: [] for pk in unowned}
+    for group_id, user_id in GroupMembership.objects.filter(group_id__in=unowned).values_list("group_id", "user_id"):
+        members[group_id].append(user_id)
+    notify_many([
+        Notice(recipients=[i.assignee_id] if i.assignee_id else members.get(i.assigned_group_id, []),
+               kind=kind, subject=i, actor=actor)
+        for i, actor in assigned
+    ])
 
 
 # Create and update ---------------------------------------------------------------------------
@@ -490,21 +497,6 @@ def _pick_members(incidents: list[Incident]) -> None:
         SupportGroup.objects.bulk_update(
             [SupportGroup(pk=pk, last_assigned_user_id=last) for pk, last in previous.items()],
             ["last_assigned_user"])
-
-
-def _notify_assignments(assigned: list[tuple[Incident, User | None]]) -> None:
-    """``_notify_assignment`` for a batch of new records: the groups' members are read once."""
-    if not assigned:
-        return
-    unowned = {i.assigned_group_id for i, actor in assigned if not i.assignee_id}
-    members: dict[int, list[int]] = {pk: [] for pk in unowned}
-    for group_id, user_id in GroupMembership.objects.filter(group_id__in=unowned).values_list("group_id", "user_id"):
-        members[group_id].append(user_id)
-    notify_many([
-        Notice(recipients=[i.assignee_id] if i.assignee_id else members[i.assigned_group_id],
-               kind=NotificationKind.ASSIGNED, subject=i, actor=actor)
-        for i, actor in assigned
-    ])
 
 
 def _prefetch_clocks(incident: Incident, clocks: list[Any]) -> None:
