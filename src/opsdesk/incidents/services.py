@@ -296,9 +296,10 @@ def incidents_create_many(drafts: Sequence[IncidentDraft]) -> list[Incident | Do
                 continue
         results.append(incident)
         accepted.append((incident, draft))
-    for actor in actors.values():  # each answer shows the transitions its actor may take (they read the groups)
-        actor.support_group_ids  # noqa: B018
-    share_person_reads((draft.actor for draft in drafts), actors)
+    if len(drafts) > 1:  # the API answers each request with the transitions its actor may take (they read the
+        for actor in actors.values():  # actor's groups): read them once per person, not once per request
+            actor.support_group_ids  # noqa: B018
+        share_person_reads((draft.actor for draft in drafts), actors)
     if not accepted:
         return results
     _route(accepted)
