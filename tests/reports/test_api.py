@@ -73,6 +73,9 @@ def test_bad_parameters_are_422_naming_the_parameter(world, client_for, path, pa
 def test_people_without_a_scope_get_403(world, client_for):
     error_of(client_for(world.requester).get("/api/v1/reports/man-hours"), 403)
     error_of(client_for(world.viewer_a).get("/api/v1/reports/man-hours"), 403)
+    # Whatever they send: a 422 would tell them which parameters the report reads.
+    error_of(client_for(world.requester).get("/api/v1/reports/man-hours", {"group_by": "assignee"}), 403)
+    error_of(client_for(world.requester).get("/api/v1/reports/man-hours/worklogs", {"month": "soon", "key": "x"}), 403)
 
 
 def test_a_city_engineer_sees_only_the_city(world, logged, client_for):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from opsdesk.accounts.models import User
+from opsdesk.core.errors import PermissionDenied
 from opsdesk.core.pagination import clamp_limit, paginate
 
 from . import selectors
@@ -27,8 +31,13 @@ from .schemas import (
 router = Router(tags=["reports"])
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+def _reader(request: HttpRequest, may_see: Callable[[User], bool]) -> User:
+    """The caller, if they may see this report at all: checked before the parameters, so someone without a
+    scope is told 403 whatever they sent, never which parameter was wrong."""
+    user: User = request.auth  # type: ignore[attr-defined]
+    if not may_see(user):
+        raise PermissionDenied(_("You may not see this report."))
+    return user
 
 
 def report_filter(user: User, query: ReportQuery) -> selectors.ReportFilter:
@@ -41,7 +50,7 @@ def report_filter(user: User, query: ReportQuery) -> selectors.ReportFilter:
 @router.get("/reports/man-hours", response=ManHourReportOut,
             summary="Man-hours and cost per service, organisation, group, month or staff level")
 def man_hours(request: HttpRequest, query: Query[ReportQuery]) -> ManHourReportOut:
-    user = _actor(request)
+    user = _reader(request, selectors.may_see_man_hours)
     group_by = selectors.check_group_by(query.group_by, selectors.MAN_HOUR_GROUP_BY)
     report = selectors.man_hour_report(user=user, group_by=group_by, filters=report_filter(user, query))
     return ManHourReportOut(group_by=report.group_by, rows=[man_hour_row_out(row) for row in report.rows],
@@ -50,7 +59,7 @@ def man_hours(request: HttpRequest, query: Query[ReportQuery]) -> ManHourReportO
 
 @router.get("/reports/man-hours/worklogs", response=WorkLogLinePage, summary="The work logs behind one row")
 def man_hour_worklogs(request: HttpRequest, query: Query[DrillQuery]) -> WorkLogLinePage:
-    user = _actor(request)
+    user = _reader(request, selectors.may_see_man_hours)
     group_by = selectors.check_group_by(query.group_by, selectors.MAN_HOUR_GROUP_BY)
     filters = report_filter(user, query)
     logs = selectors.man_hour_worklogs(user=user, group_by=group_by, key=query.key, filters=filters)
@@ -67,7 +76,7 @@ def man_hour_worklogs(request: HttpRequest, query: Query[DrillQuery]) -> WorkLog
 @router.get("/reports/sla", response=SlaReportOut,
             summary="SLA compliance (met, breached, in progress) per service, group, organisation, priority or month")
 def sla(request: HttpRequest, query: Query[ReportQuery]) -> SlaReportOut:
-    user = _actor(request)
+    user = _reader(request, selectors.may_see_sla)
     group_by = selectors.check_group_by(query.group_by, selectors.SLA_GROUP_BY)
     report = selectors.sla_report(user=user, group_by=group_by, filters=report_filter(user, query))
     return SlaReportOut(group_by=report.group_by, rows=[sla_row_out(row) for row in report.rows],
@@ -76,7 +85,7 @@ def sla(request: HttpRequest, query: Query[ReportQuery]) -> SlaReportOut:
 
 @router.get("/reports/sla/incidents", response=SlaRecordPage, summary="The incidents behind one cell")
 def sla_incidents(request: HttpRequest, query: Query[SlaDrillQuery]) -> SlaRecordPage:
-    user = _actor(request)
+    user = _reader(request, selectors.may_see_sla)
     group_by = selectors.check_group_by(query.group_by, selectors.SLA_GROUP_BY)
     incidents = selectors.sla_records(user=user, group_by=group_by, key=query.key, filters=report_filter(user, query),
                                       kind=query.kind, status=query.status)
