@@ -22,6 +22,12 @@ export OPSDESK_DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}"
 unset OPSDESK_DEBUG
 mkdir -p bench/out
 
+# Creates are posted by wrk (Debian's package): a Python client would spend the CPU it measures.
+if ! command -v wrk >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing wrk (Debian's package) for the create load"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || echo "could not install wrk: load.py falls back to Python"
+fi
+
 fresh=0
 if [[ "${1:-}" == "--fresh" ]]; then fresh=1; shift; fi
 
