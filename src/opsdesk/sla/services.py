@@ -514,12 +514,17 @@ def _spans_open(incidents: list[Incident], now: dt.datetime,
             group_id__in={i.assigned_group_id for i in incidents})
     }
     spans: list[GroupSpan] = []
+    organisation_calendars: dict[int, BusinessCalendar | None] = {}
     for incident in incidents:
         group_id = incident.assigned_group_id
         target = targets.get((group_id, incident.priority)) or targets.get((group_id, None))
         if target is None:
             continue
-        calendar = target.calendar or calendar_for_organisation(incident.organisation)
+        calendar = target.calendar
+        if calendar is None:
+            if incident.organisation_id not in organisation_calendars:
+                organisation_calendars[incident.organisation_id] = calendar_for_organisation(incident.organisation)
+            calendar = organisation_calendars[incident.organisation_id]
         if calendar is None:
             continue
         seconds = target.target_minutes * 60
