@@ -48,6 +48,21 @@ def queued(commit: GroupCommit, count: int) -> None:
         time.sleep(0.001)
 
 
+def three_callers_behind_a_held_batch(commit: GroupCommit, recorder: Recorder, call: Callable[[int], None]) -> None:
+    """Items 0, 1, 2 each from its own thread (named after it): 0 leads a batch held open until 1 and 2 wait
+    in the queue, then everything is let go; fails if any caller still waits afterwards."""
+    threads = [threading.Thread(target=call, args=(item,), name=str(item)) for item in range(3)]
+    threads[0].start()
+    assert recorder.entered.wait(WAIT)
+    for index in (1, 2):
+        threads[index].start()
+        queued(commit, index)
+    recorder.release.set()
+    for thread in threads:
+        thread.join(WAIT)
+        assert not thread.is_alive(), "a caller still waits for its result"
+
+
 def submit_all(commit: GroupCommit, recorder: Recorder, items: list[Any]) -> dict[Any, tuple[str, Any]]:
     """The first item is submitted alone and holds its batch open until every other item has been submitted
     by its own thread and is waiting; answers per item ("value", result) or ("error", exception)."""
@@ -127,16 +142,7 @@ def test_a_leader_whose_item_is_beyond_max_batch_still_gets_its_own_result() -> 
     def call(item: int) -> None:
         outcomes[item] = commit.submit(item)
 
-    threads = [threading.Thread(target=call, args=(item,), name=str(item)) for item in range(3)]
-    threads[0].start()
-    assert recorder.entered.wait(WAIT)
-    for index in (1, 2):
-        threads[index].start()
-        queued(commit, index)
-    recorder.release.set()
-    for thread in threads:
-        thread.join(WAIT)
-        assert not thread.is_alive()
+    three_callers_behind_a_held_batch(commit, recorder, call)
 
     assert recorder.batches[:2] == [[0], [1]]
     assert outcomes == {0: "done 0", 1: "done 1", 2: "done 2"}  # item 2's caller leads until its own is written
@@ -242,16 +248,7 @@ def test_when_a_leader_is_interrupted_the_callers_it_took_get_an_error_instead_o
         except RuntimeError as error:
             outcomes[item] = f"error: {error}"
 
-    threads = [threading.Thread(target=call, args=(item,)) for item in range(3)]
-    threads[0].start()
-    assert recorder.entered.wait(WAIT)
-    for index in (1, 2):
-        threads[index].start()
-        queued(commit, index)
-    recorder.release.set()
-    for thread in threads:
-        thread.join(WAIT)
-        assert not thread.is_alive(), "a caller still waits for a batch whose leader was interrupted"
+    three_callers_behind_a_held_batch(commit, recorder, call)
     assert outcomes[0] == "done 0"
     assert sorted(outcomes[item] for item in (1, 2)) == [
         "error: the batch was interrupted before this item was written", "interrupted"]
