@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from django.utils.translation import gettext as _
 
-from opsdesk.core.errors import ValidationFailed
+from opsdesk.core.validation import unknown_id
 
 M = TypeVar("M", bound=Model)
 
@@ -20,6 +19,5 @@ def resolve(source: type[M] | QuerySet[M], pk: Any, field: str) -> M | None:
     # One row by primary key: no ORDER BY (first() orders by pk, a model's Meta ordering may even join).
     found = next(iter(queryset.filter(pk=pk).order_by()[:1]), None)
     if found is None:
-        message = _("There is no %(thing)s with id %(id)s.") % {"thing": queryset.model._meta.verbose_name, "id": pk}
-        raise ValidationFailed(message, field_errors={field: [message]})
+        raise unknown_id(queryset.model, pk, field)
     return found

@@ -39,19 +39,6 @@ def category_list(*, service_id: int | None = None, q: str = "") -> QuerySet[Cat
     return queryset
 
 
-def routing_group_for(
-    *, service: Service, category: Category | None, organisation: Organisation | None
-) -> SupportGroup | None:
-    """The group the most specific active rule names: the category (or its parents), then the service.
-
-    Among rules for the same category, one for the organisation or its nearest ancestor beats one for a
-    higher organisation, which beats one for every organisation. Only the rules that can apply are read:
-    those of the category's lineage and of the organisation's ancestors (its materialised path).
-    """
-    rules = routing_rules_for([(service, category, organisation)])[service.pk]
-    return pick_routing_group(rules, category=category, organisation=organisation)
-
-
 def _lineage(category: Category | None) -> list[int]:
     lineage: list[int] = []
     node = category
@@ -88,8 +75,10 @@ def routing_rules_for(
 def pick_routing_group(
     rules: list[RoutingRule], *, category: Category | None, organisation: Organisation | None
 ) -> SupportGroup | None:
-    """``routing_group_for`` on the service's rules already read by ``routing_rules_for`` (the category and
-    the organisation narrow them here)."""
+    """The group the most specific of the service's ``rules`` (as ``routing_rules_for`` read them) names:
+    the category (or its parents), then the service. Among rules for the same category, one for the
+    organisation or its nearest ancestor beats one for a higher organisation, which beats one for every
+    organisation."""
     lineage = _lineage(category)
     ancestors = _ancestors(organisation)
     service_rules = [

@@ -29,6 +29,12 @@ def field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, field_errors={field: [message]})
 
 
+def unknown_id(model: Any, pk: Any, field: str) -> ValidationFailed:
+    """The error for an id that names no record of ``model``, on ``field``."""
+    return field_error(field, _("There is no %(thing)s with id %(id)s.")
+                       % {"thing": model._meta.verbose_name, "id": pk})
+
+
 def clean_text(errors: Errors, field: str, value: Any, *, max_length: int, required: bool = True) -> str:
     """The text stripped; a missing or too long one is recorded in ``errors``."""
     text = str(value or "").strip()

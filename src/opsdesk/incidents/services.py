@@ -42,7 +42,7 @@ from opsdesk.core.errors import (
 )
 from opsdesk.core.groupcommit import GroupCommit
 from opsdesk.core.numbering import next_numbers
-from opsdesk.core.validation import check_version
+from opsdesk.core.validation import check_version, unknown_id
 from opsdesk.notifications.models import NotificationKind
 from opsdesk.notifications.services import Notice, notify, notify_many
 from opsdesk.sla import services as sla_clocks
@@ -352,9 +352,8 @@ class _References:
             return value
         row = self.rows[kind].get(value)
         if row is None:
-            thing = {"service": Service, "category": Category, "user": User, "group": SupportGroup}[kind]
-            message = _("There is no %(thing)s with id %(id)s.") % {"thing": thing._meta.verbose_name, "id": value}
-            raise ValidationFailed(message, field_errors={field_name: [message]})
+            raise unknown_id({"service": Service, "category": Category, "user": User, "group": SupportGroup}[kind],
+                             value, field_name)
         return row
 
 
